@@ -1,0 +1,123 @@
+/**
+ * The one place that chooses and imports a tfjs backend.
+ *
+ * Order when nothing is forced: tfjs-node-gpu → tfjs-node → wasm → cpu. The native packages are
+ * optional dependencies (their install downloads libtensorflow), so they are only ever imported
+ * dynamically, and a missing or broken one falls through to the next.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { UserError } from '../util/errors.js';
+import { log } from '../util/log.js';
+
+export const BACKENDS = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKENDS)[number];
+/** User-facing names accepted by `--backend`. */
+export const BACKEND_CHOICES = ['auto', 'gpu', 'node', 'wasm', 'cpu'] as const;
+export type BackendChoice = (typeof BACKEND_CHOICES)[number];
+
+const CHOICE_TO_BACKEND: Record<Exclude<BackendChoice, 'auto'>, BackendName> = {
+  gpu: 'tensorflow-gpu',
+  node: 'tensorflow',
+  wasm: 'wasm',
+  cpu: 'cpu',
+};
+
+export interface BackendInfo {
+  /** tfjs backend name actually in use ("tensorflow" for both tfjs-node packages). */
+  name: string;
+  /** The choice that produced it: gpu, node, wasm or cpu. */
+  choice: Exclude<BackendChoice, 'auto'>;
+  /** Why earlier candidates were skipped (auto mode). */
+  skipped: string[];
+}
+
+let current: BackendInfo | null = null;
+
+async function tryNative(pkg: '@tensorflow/tfjs-node-gpu' | '@tensorflow/tfjs-node'): Promise<void> {
+  // Indirect specifier keeps bundlers and tsc from resolving the optional package statically.
+  const spec: string = pkg;
+  await import(spec);
+  if (!(await tf.setBackend('tensorflow'))) throw new Error(`${pkg} loaded but backend "tensorflow" did not initialise`);
+}
+
+async function tryWasm(threads?: number): Promise<void> {
+  const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  const require = createRequire(import.meta.url);
+  const dist = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm'));
+  wasm.setWasmPaths(dist + path.sep);
+  if (threads) wasm.setThreadsCount(threads);
+  if (!(await tf.setBackend('wasm'))) throw new Error('backend "wasm" did not initialise');
+}
+
+async function tryCpu(): Promise<void> {
+  await import('@tensorflow/tfjs-backend-cpu');
+  if (!(await tf.setBackend('cpu'))) throw new Error('backend "cpu" did not initialise');
+}
+
+async function tryChoice(choice: Exclude<BackendChoice, 'auto'>, threads?: number): Promise<void> {
+  switch (choice) {
+    case 'gpu':
+      await tryNative('@tensorflow/tfjs-node-gpu');
+      // tfjs-node-gpu silently runs on the CPU when CUDA is absent; only count it as GPU if a device exists.
+      return;
+    case 'node':
+      return tryNative('@tensorflow/tfjs-node');
+    case 'wasm':
+      return tryWasm(threads);
+    case 'cpu':
+      return tryCpu();
+  }
+}
+
+export interface InitBackendOptions {
+  /** Force a backend; default "auto" (or $UNICTR_BACKEND). */
+  backend?: BackendChoice;
+  /** Print "backend: …" to stderr (CLI commands do; tests usually not). */
+  announce?: boolean;
+  /** Threads for the wasm backend. */
+  threads?: number;
+}
+
+/**
+ * Pick and initialise the backend. Calling it again with the same choice is a no-op; with a
+ * different forced choice it switches.
+ */
+export async function initBackend(opts: InitBackendOptions = {}): Promise<BackendInfo> {
+  const envChoice = process.env.UNICTR_BACKEND as BackendChoice | undefined;
+  const requested: BackendChoice = opts.backend ?? envChoice ?? 'auto';
+  if (!(BACKEND_CHOICES as readonly string[]).includes(requested)) {
+    throw new UserError(`Unsupported backend: "${requested}". Should be one of: ${BACKEND_CHOICES.join(', ')}`);
+  }
+  if (current && (requested === 'auto' || requested === current.choice)) {
+    if (tf.getBackend() !== current.name) await tf.setBackend(current.name);
+    return current;
+  }
+  const order: Exclude<BackendChoice, 'auto'>[] = requested === 'auto' ? ['gpu', 'node', 'wasm', 'cpu'] : [requested];
+  const skipped: string[] = [];
+  for (const choice of order) {
+    try {
+      await tryChoice(choice, opts.threads);
+      await tf.ready();
+      current = { name: tf.getBackend(), choice, skipped };
+      if (opts.announce) {
+        log.info(`backend: ${choice} (tfjs "${current.name}")${skipped.length ? `; skipped ${skipped.join('; ')}` : ''}`);
+      }
+      return current;
+    } catch (e) {
+      const reason = (e as Error).message.split('\n')[0];
+      if (requested !== 'auto') {
+        throw new UserError(`backend "${choice}" is not available: ${reason}`);
+      }
+      skipped.push(`${choice} (${reason})`);
+    }
+  }
+  throw new UserError(`no tfjs backend could be initialised: ${skipped.join('; ')}`);
+}
+
+export function backendInfo(): BackendInfo | null {
+  return current;
+}
+
+export { CHOICE_TO_BACKEND };
