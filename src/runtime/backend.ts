@@ -6,6 +6,9 @@
  * dynamically, and a missing or broken one falls through to the next.
  */
 import * as tf from '@tensorflow/tfjs-core';
+// tfjs-core registers no gradients and its ESM gradient files do not load under plain Node; the
+// umbrella package's Node bundle registers them all into tfjs-core's global registry.
+import '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { UserError } from '../util/errors.js';

@@ -25,10 +25,24 @@ export function deepMerge(base: Plain, over: Plain): Plain {
 }
 
 /**
- * Read a YAML file and resolve `extends:` (a path or list of paths relative to the file).
- * Relative paths in string values ending in known path keys are left as written; callers resolve
- * them against `__dir` keys that this loader records for every file.
+ * String values that start with `./` or `../` are paths relative to the YAML file that wrote them;
+ * they are made absolute here, so that a parent reached through `extends:` keeps its own base.
+ * Other relative paths stay relative to the working directory (and hub ids stay untouched).
  */
+export function resolveFileRelative(value: unknown, dir: string): unknown {
+  if (typeof value === 'string') {
+    return value.startsWith('./') || value.startsWith('../') ? path.resolve(dir, value) : value;
+  }
+  if (Array.isArray(value)) return value.map((v) => resolveFileRelative(v, dir));
+  if (isPlain(value)) {
+    const out: Plain = {};
+    for (const [k, v] of Object.entries(value)) out[k] = k === 'text' ? v : resolveFileRelative(v, dir);
+    return out;
+  }
+  return value;
+}
+
+/** Read a YAML file and resolve `extends:` (a path or list of paths relative to the file). */
 export function loadYamlWithExtends(file: string, seen: string[] = []): Plain {
   const abs = path.resolve(file);
   if (seen.includes(abs)) {
@@ -60,7 +74,7 @@ export function loadYamlWithExtends(file: string, seen: string[] = []): Plain {
       base = deepMerge(base, loadYamlWithExtends(path.resolve(path.dirname(abs), p), [...seen, abs]));
     }
   }
-  return deepMerge(base, rest);
+  return deepMerge(base, resolveFileRelative(rest, path.dirname(abs)) as Plain);
 }
 
 /** Parse a `--set` value: YAML scalar/flow syntax, so `1e-3`, `true`, `[1,2]` and `abc` all work. */
@@ -105,7 +119,7 @@ export function formatZodError(err: z.ZodError, source: string, prefix: readonly
       const where = keyPath ? `${keyPath}.` : '';
       return `${source}: unknown key "${where}${anyIss.keys.join(`", "${where}`)}"`;
     }
-    if (anyIss.values) msg += ` (allowed: ${anyIss.values.map((v) => JSON.stringify(v)).join(', ')})`;
+    if (anyIss.values && !msg.includes('expected one of')) msg += ` (allowed: ${anyIss.values.map((v) => JSON.stringify(v)).join(', ')})`;
     return `${source}: key "${keyPath || '(root)'}": ${msg}`;
   });
   return lines.join('\n');

@@ -2,6 +2,25 @@
  * Every CLI command, in the order `unictr --help` lists them. One command per file.
  */
 import type { CommandModule } from 'yargs';
+import { prepareCommand } from './prepare.js';
+import { inspectCommand } from './inspect.js';
+import { trainCommand } from './train.js';
+import { evalCommand } from './eval.js';
+import { zeroShotCommand } from './zero_shot.js';
+import { addDomainCommand } from './add_domain.js';
+import { predictCommand } from './predict.js';
+import { quickstartCommand } from './quickstart.js';
+import { embedCommand } from './embed.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [];
+export const commands: CommandModule<any, any>[] = [
+  quickstartCommand,
+  prepareCommand,
+  inspectCommand,
+  trainCommand,
+  evalCommand,
+  zeroShotCommand,
+  addDomainCommand,
+  predictCommand,
+  embedCommand,
+ ];

@@ -1,0 +1,43 @@
+/**
+ * `unictr add-domain --run <dir> --domain <name>`: freeze a trained Uni-CTR model and train only a
+ * new domain-specific network for `name` (paper Table IV).
+ */
+import type { CommandModule } from 'yargs';
+import { openTrainedRun } from '../../train/run.js';
+import { addDomainToRun } from '../../train/add_domain.js';
+import { parseConfig } from '../../util/config.js';
+import { TrainConfigSchema } from '../../train/train_config.js';
+import { applySets } from '../../util/config.js';
+import { startBackend, setOption, type GlobalArgs } from '../common.js';
+import { printMetrics } from './print_metrics.js';
+
+interface AddDomainArgs extends GlobalArgs {
+  run: string;
+  domain: string;
+  set?: string[];
+  json?: boolean;
+}
+
+export const addDomainCommand: CommandModule<object, AddDomainArgs> = {
+  command: 'add-domain',
+  describe: 'Add a new domain to a trained Uni-CTR run, training only its new DSN',
+  builder: (y) =>
+    y
+      .option('run', { type: 'string', demandOption: true, describe: 'Uni-CTR run folder' })
+      .option('domain', { type: 'string', demandOption: true, describe: 'domain name in the run\'s dataset' })
+      .option('set', { ...setOption, describe: 'override train.* keys for this step, e.g. --set train.epochs=3' })
+      .option('json', { type: 'boolean', default: false })
+      .example('$0 add-domain --run runs/quickstart --domain "All Beauty"', 'train a DSN for All Beauty only') as never,
+  handler: async (args) => {
+    await startBackend(args);
+    const ctx = await openTrainedRun(args.run, [args.domain]);
+    try {
+      const overrides = applySets({ train: ctx.loaded.raw.train ?? {} }, args.set ?? []);
+      const train = parseConfig(TrainConfigSchema, overrides.train, '--set', ['train']);
+      const res = await addDomainToRun(args.run, ctx, args.domain, train);
+      printMetrics({ test: { [args.domain]: res.metrics }, zero_shot: {} }, Boolean(args.json));
+    } finally {
+      ctx.built.dispose();
+    }
+  },
+};

@@ -1,0 +1,40 @@
+/**
+ * `unictr eval --run <dir>`: re-score a run from its best checkpoints and rewrite metrics.json,
+ * predictions/test.csv and report.md.
+ */
+import type { CommandModule } from 'yargs';
+import { evaluateRun, openTrainedRun, writeRunOutputs } from '../../train/run.js';
+import { readJson } from '../../util/fs.js';
+import { runPaths } from '../../train/run_folder.js';
+import { existsSync } from 'node:fs';
+import type { MetricsFile } from '../../train/run.js';
+import { startBackend, type GlobalArgs } from '../common.js';
+import { printMetrics } from './print_metrics.js';
+
+interface EvalArgs extends GlobalArgs {
+  run: string;
+  json?: boolean;
+}
+
+export const evalCommand: CommandModule<object, EvalArgs> = {
+  command: 'eval',
+  describe: 'Evaluate a trained run on its test split (and zero-shot domains) from the best checkpoint',
+  builder: (y) =>
+    y
+      .option('run', { type: 'string', demandOption: true, describe: 'run folder written by "unictr train"' })
+      .option('json', { type: 'boolean', default: false, describe: 'print the metrics as JSON' })
+      .example('$0 eval --run runs/quickstart', 'recompute the quickstart metrics') as never,
+  handler: async (args) => {
+    await startBackend(args);
+    const ctx = await openTrainedRun(args.run);
+    try {
+      const old = existsSync(runPaths(args.run).metrics) ? await readJson<MetricsFile>(runPaths(args.run).metrics) : null;
+      const metrics = evaluateRun(ctx, old?.epochs ?? {});
+      await writeRunOutputs(args.run, ctx, metrics);
+      const { predictions: _p, ...rest } = metrics;
+      printMetrics(rest, Boolean(args.json));
+    } finally {
+      ctx.built.dispose();
+    }
+  },
+};

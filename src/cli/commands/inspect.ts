@@ -1,0 +1,54 @@
+/**
+ * `unictr inspect <dir> [--samples N]`: per-domain split counts and sample prompts of a processed
+ * dataset folder.
+ */
+import type { CommandModule } from 'yargs';
+import { loadSplit, readManifest } from '../../data/dataset.js';
+import { SPLITS, type Manifest } from '../../data/types.js';
+
+interface InspectArgs {
+  dir: string;
+  samples: number;
+}
+
+/** Table of rows/positives per domain and split. */
+export function formatCounts(m: Manifest): string {
+  const header = ['domain', ...SPLITS.flatMap((s) => [`${s} rows`, `${s} pos`])];
+  const lines = m.domains.map((d) => [d.name, ...SPLITS.flatMap((s) => [String(d.splits[s].rows), String(d.splits[s].positives)])]);
+  const total = ['total', ...SPLITS.flatMap((s) => [0, 1].map((k) => String(m.domains.reduce((a, d) => a + (k ? d.splits[s].positives : d.splits[s].rows), 0))))];
+  const all = [header, ...lines, total];
+  const widths = header.map((_, c) => Math.max(...all.map((r) => r[c]!.length)));
+  return all.map((r) => r.map((v, c) => (c === 0 ? v.padEnd(widths[c]!) : v.padStart(widths[c]!))).join('  ')).join('\n') + '\n';
+}
+
+export const inspectCommand: CommandModule<object, InspectArgs> = {
+  command: 'inspect <dir>',
+  describe: 'Show per-domain split counts and sample prompts of a processed dataset folder',
+  builder: (y) =>
+    y
+      .positional('dir', { type: 'string', demandOption: true, describe: 'folder written by "unictr prepare"' })
+      .option('samples', { type: 'number', default: 2, describe: 'sample prompts per domain (from train)' }) as never,
+  handler: async (args) => {
+    const m = await readManifest(args.dir);
+    const out: string[] = [
+      `dataset ${args.dir} (schema ${m.schema_version}, template ${m.template.name}, config ${m.config_hash.slice(0, 12)})`,
+      formatCounts(m),
+      `vocab sizes: user ${m.vocab_sizes.user}, item ${m.vocab_sizes.item}, brand ${m.vocab_sizes.brand}, title ${m.vocab_sizes.title}; price mean ${m.price.global_mean.toFixed(2)} (min ${m.price.min}, max ${m.price.max})`,
+    ];
+    if (args.samples > 0) {
+      const train = await loadSplit(args.dir, 'train');
+      for (const d of m.domains) {
+        out.push(`\n${d.name}:`);
+        const idx: number[] = [];
+        for (let i = 0; i < train.rows; i++) if (train.domainId[i] === d.id) idx.push(i);
+        // Evenly spaced over the domain's rows, so late rows (with histories) show up too.
+        const k = Math.min(args.samples, idx.length);
+        for (let j = 0; j < k; j++) {
+          const i = idx[Math.floor((j * idx.length) / k)]!;
+          out.push(`  [label ${train.label[i]}] ${train.prompt[i]}`);
+        }
+      }
+    }
+    process.stdout.write(out.join('\n') + '\n');
+  },
+};

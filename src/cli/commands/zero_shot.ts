@@ -1,0 +1,53 @@
+/**
+ * `unictr zero-shot --run <dir> --domain <name>`: score a domain the model never trained on —
+ * Uni-CTR with its general network, baselines with the tower chosen on validation data.
+ */
+import path from 'node:path';
+import { existsSync } from 'node:fs';
+import type { CommandModule } from 'yargs';
+import { domainIds, openTrainedRun, slug, zeroShotEval, type MetricsFile } from '../../train/run.js';
+import { runPaths, writePredictionsCsv } from '../../train/run_folder.js';
+import { atomicWriteJson, readJson } from '../../util/fs.js';
+import { startBackend, type GlobalArgs } from '../common.js';
+import { printMetrics } from './print_metrics.js';
+
+interface ZeroShotArgs extends GlobalArgs {
+  run: string;
+  domain: string[];
+  json?: boolean;
+}
+
+export const zeroShotCommand: CommandModule<object, ZeroShotArgs> = {
+  command: 'zero-shot',
+  describe: 'Score unseen domains zero-shot (Uni-CTR: general network)',
+  builder: (y) =>
+    y
+      .option('run', { type: 'string', demandOption: true, describe: 'run folder written by "unictr train"' })
+      .option('domain', { type: 'string', array: true, demandOption: true, describe: 'domain name(s) in the dataset' })
+      .option('json', { type: 'boolean', default: false })
+      .example('$0 zero-shot --run runs/quickstart --domain "All Beauty"', 'the paper\'s zero-shot test') as never,
+  handler: async (args) => {
+    await startBackend(args);
+    const ctx = await openTrainedRun(args.run, args.domain);
+    try {
+      const ids = domainIds(ctx.manifest, args.domain, '--domain', 'command line');
+      const res = zeroShotEval(ctx, ids);
+      const p = runPaths(args.run);
+      for (const name of Object.keys(res.metrics)) {
+        await writePredictionsCsv(
+          path.join(p.predictions, `zero_shot_${slug(name)}.csv`),
+          res.predictions.filter((r) => r.domain === name),
+        );
+      }
+      if (existsSync(p.metrics)) {
+        const m = await readJson<MetricsFile>(p.metrics);
+        m.zero_shot = { ...m.zero_shot, ...res.metrics };
+        m.zero_shot_head_choice = res.description;
+        await atomicWriteJson(p.metrics, m);
+      }
+      printMetrics({ test: {}, zero_shot: res.metrics }, Boolean(args.json));
+    } finally {
+      ctx.built.dispose();
+    }
+  },
+};

@@ -1,0 +1,22 @@
+/**
+ * Pieces shared by the commands: backend start-up (every command says which backend it uses)
+ * and the `--set` option.
+ */
+import { initBackend, type BackendChoice, type BackendInfo } from '../runtime/backend.js';
+import { setQuiet } from '../util/log.js';
+
+export interface GlobalArgs {
+  backend?: BackendChoice;
+  quiet?: boolean;
+}
+
+export async function startBackend(args: GlobalArgs): Promise<BackendInfo> {
+  if (args.quiet) setQuiet(true);
+  return initBackend({ backend: args.backend ?? 'auto', announce: true });
+}
+
+export const setOption = {
+  type: 'string',
+  array: true,
+  describe: 'override a config key, e.g. --set train.epochs=3 (repeatable)',
+} as const;

@@ -1,0 +1,245 @@
+/**
+ * `prepare`: raw sources → processed dataset folder (train/valid/test.arrow, manifest.json,
+ * vocab.json). The folder is built in a temp sibling and renamed into place, so a failure leaves
+ * nothing behind.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, promises as fsp } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { atomicWriteDir } from '../util/fs.js';
+import { stableStringify } from '../util/config.js';
+import { ConfigError } from '../util/errors.js';
+import { log } from '../util/log.js';
+import { loadDataConfig, type LoadedDataConfig } from './config_load.js';
+import { Duck } from './readers/duck.js';
+import { CREATE_TABLES_SQL, DomainRegistry, loadMeta, loadReviews } from './readers/read_source.js';
+import { buildRows, fetchRows, type Preprocessed } from './preprocess.js';
+import { buildHistory } from './history.js';
+import { splitRows } from './split.js';
+import { verbalize, type PromptFields } from './prompt/verbalize.js';
+import { SCHEMA_VERSION, writeSplitFile, type SplitBatch } from './arrow_io.js';
+import { HISTORY_LEN, PRICE_BUCKETS, SPLITS, type Manifest, type SplitName } from './types.js';
+
+const BATCH_ROWS = 65536;
+
+export interface PrepareOptions {
+  config: string;
+  out: string;
+  sets?: readonly string[];
+}
+
+async function sha256File(file: string): Promise<{ sha256: string; bytes: number }> {
+  const h = createHash('sha256');
+  let bytes = 0;
+  for await (const chunk of createReadStream(file)) {
+    h.update(chunk as Buffer);
+    bytes += (chunk as Buffer).length;
+  }
+  return { sha256: h.digest('hex'), bytes };
+}
+
+/** Builds prompts for row indices; one mutable field object avoids per-row allocation. */
+class PromptMaker {
+  private readonly f: PromptFields;
+  private readonly titles: string[] = [];
+  private readonly ids: number[] = [];
+  constructor(
+    private readonly loaded: LoadedDataConfig,
+    private readonly p: Preprocessed,
+    private readonly hist: Int32Array,
+    private readonly domains: string[],
+  ) {
+    this.f = {
+      domain: '',
+      domain_id: 0,
+      user_id: 0,
+      item_id: 0,
+      title: '',
+      brand: '',
+      price: '',
+      price_bucket: 0,
+      brand_id: 0,
+      title_id: 0,
+      historyTitles: this.titles,
+      historyItemIds: this.ids,
+      historyMode: loaded.config.history,
+    };
+  }
+
+  prompt(i: number): string {
+    const { rows, vocab, priceTexts } = this.p;
+    const f = this.f;
+    f.domain = this.domains[rows.domainId[i]!]!;
+    f.domain_id = rows.domainId[i]!;
+    f.user_id = rows.userId[i]!;
+    f.item_id = rows.itemId[i]!;
+    f.title_id = rows.titleId[i]!;
+    f.brand_id = rows.brandId[i]!;
+    f.title = vocab.title[f.title_id]!;
+    f.brand = vocab.brand[f.brand_id]!;
+    f.price = priceTexts[rows.priceTextId[i]!]!;
+    f.price_bucket = rows.priceBucket[i]!;
+    this.titles.length = 0;
+    this.ids.length = 0;
+    for (let k = 0; k < HISTORY_LEN; k++) {
+      const h = this.hist[i * HISTORY_LEN + k]!;
+      if (h < 0) break;
+      this.ids.push(rows.itemId[h]!);
+      this.titles.push(vocab.title[rows.titleId[h]!]!);
+    }
+    return verbalize(this.loaded.template, f);
+  }
+}
+
+function* batchesOf(idx: Int32Array, p: Preprocessed, hist: Int32Array, maker: PromptMaker, domains: string[]): Generator<SplitBatch> {
+  const { rows, vocab } = p;
+  for (let start = 0; start < idx.length || start === 0; start += BATCH_ROWS) {
+    const end = Math.min(idx.length, start + BATCH_ROWS);
+    const n = end - start;
+    const b: SplitBatch = {
+      rows: n,
+      rowId: new Int32Array(n),
+      domain: new Array<string>(n),
+      domainId: new Int32Array(n),
+      userId: new Int32Array(n),
+      itemId: new Int32Array(n),
+      brandId: new Int32Array(n),
+      titleId: new Int32Array(n),
+      price: new Float64Array(n),
+      priceBucket: new Int32Array(n),
+      historyOffsets: new Int32Array(n + 1),
+      historyValues: new Int32Array(n * HISTORY_LEN),
+      label: new Int8Array(n),
+      rating: new Float64Array(n),
+      unixTime: new BigInt64Array(n),
+      title: new Array<string>(n),
+      brand: new Array<string>(n),
+      prompt: new Array<string>(n),
+    };
+    let hv = 0;
+    for (let k = 0; k < n; k++) {
+      const i = idx[start + k]!;
+      b.rowId[k] = start + k;
+      b.domainId[k] = rows.domainId[i]!;
+      b.domain[k] = domains[rows.domainId[i]!]!;
+      b.userId[k] = rows.userId[i]!;
+      b.itemId[k] = rows.itemId[i]!;
+      b.brandId[k] = rows.brandId[i]!;
+      b.titleId[k] = rows.titleId[i]!;
+      b.price[k] = rows.price[i]!;
+      b.priceBucket[k] = rows.priceBucket[i]!;
+      for (let j = 0; j < HISTORY_LEN; j++) {
+        const h = hist[i * HISTORY_LEN + j]!;
+        if (h < 0) break;
+        b.historyValues[hv++] = rows.itemId[h]!;
+      }
+      b.historyOffsets[k + 1] = hv;
+      b.label[k] = rows.label[i]!;
+      b.rating[k] = rows.rating[i]!;
+      b.unixTime[k] = BigInt(rows.unixTime[i]!);
+      b.title[k] = vocab.title[rows.titleId[i]!]!;
+      b.brand[k] = vocab.brand[rows.brandId[i]!]!;
+      b.prompt[k] = maker.prompt(i);
+    }
+    b.historyValues = b.historyValues.slice(0, hv);
+    yield b;
+    if (idx.length === 0) break;
+  }
+}
+
+function vocabObject(list: string[], withZero: boolean): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (let i = withZero ? 0 : 1; i < list.length; i++) out[list[i]!] = i;
+  return out;
+}
+
+/** Run the whole pipeline; returns the manifest written to `out/manifest.json`. */
+export async function prepareDataset(opts: PrepareOptions): Promise<Manifest> {
+  const loaded = loadDataConfig(opts.config, opts.sets ?? []);
+  const { config } = loaded;
+  return atomicWriteDir(opts.out, async (outTmp) => {
+    const work = await fsp.mkdtemp(path.join(os.tmpdir(), 'unictr-prepare-'));
+    const duck = await Duck.open(work);
+    try {
+      await duck.exec(CREATE_TABLES_SQL);
+      const domains = new DomainRegistry(config.domains, loaded.file);
+      const sources: Manifest['sources'] = [];
+      for (const [i, s] of config.sources.entries()) {
+        const ctx = { duck, tmpDir: work, src: i, key: `${loaded.file}: key "data.sources.${i}"`, domains };
+        const reviews = path.resolve(loaded.dir, s.reviews);
+        await loadReviews(ctx, s, reviews);
+        sources.push({ path: s.reviews, ...(await sha256File(reviews)) });
+        if (s.meta) {
+          const meta = path.resolve(loaded.dir, s.meta);
+          await loadMeta(ctx, s, meta);
+          sources.push({ path: s.meta, ...(await sha256File(meta)) });
+        }
+      }
+      const names = domains.names;
+      if (config.domains) {
+        // Sources with a domain column may leave a configured domain without rows.
+        const counts = await duck.rows(`SELECT domain_id, count(*) AS n FROM reviews_all GROUP BY domain_id`);
+        const seen = new Set(counts.map((c) => Number(c.domain_id)));
+        const missing = names.find((_, id) => !seen.has(id));
+        if (missing) throw new ConfigError(`${loaded.file}: key "data.domains": domain "${missing}" has no review rows in any source`);
+      }
+      await buildRows(duck, config);
+      const p = await fetchRows(duck);
+      const { rows } = p;
+      const hist = buildHistory(rows.userId, rows.label, p.vocab.user.length);
+      const maker = new PromptMaker(loaded, p, hist, names);
+      const keep: number[] = [];
+      for (let i = 0; i < rows.n; i++) {
+        if (maker.prompt(i).length < config.max_prompt_chars) keep.push(i);
+      }
+      const dropped = rows.n - keep.length;
+      if (dropped > 0) log.info(`dropped ${dropped} rows whose prompt has ${config.max_prompt_chars} characters or more`);
+      const split = splitRows(Int32Array.from(keep), rows.domainId, names.length);
+      const files = { train: 'train.arrow', valid: 'valid.arrow', test: 'test.arrow' } as Record<SplitName, string>;
+      const domainStats: Manifest['domains'] = names.map((name, id) => ({
+        name,
+        id,
+        splits: { train: { rows: 0, positives: 0 }, valid: { rows: 0, positives: 0 }, test: { rows: 0, positives: 0 } },
+      }));
+      for (const s of SPLITS) {
+        for (const i of split[s]) {
+          const d = domainStats[rows.domainId[i]!]!.splits[s];
+          d.rows++;
+          d.positives += rows.label[i]!;
+        }
+        await writeSplitFile(path.join(outTmp, files[s]), batchesOf(split[s], p, hist, maker, names));
+      }
+      const manifest: Manifest = {
+        schema_version: SCHEMA_VERSION,
+        created_at: new Date().toISOString(),
+        config_hash: createHash('sha256').update(stableStringify(config)).digest('hex'),
+        config,
+        sources,
+        domains: domainStats,
+        vocab_sizes: {
+          user: p.vocab.user.length,
+          item: p.vocab.item.length,
+          brand: p.vocab.brand.length,
+          title: p.vocab.title.length,
+          price_bucket: PRICE_BUCKETS + 1,
+        },
+        price: p.price,
+        template: { name: loaded.template.name, text: loaded.template.text },
+        files,
+      };
+      const vocab = {
+        user: vocabObject(p.vocab.user, false),
+        item: vocabObject(p.vocab.item, false),
+        brand: vocabObject(p.vocab.brand, true),
+        title: vocabObject(p.vocab.title, true),
+      };
+      await fsp.writeFile(path.join(outTmp, 'vocab.json'), JSON.stringify(vocab) + '\n');
+      await fsp.writeFile(path.join(outTmp, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+      return manifest;
+    } finally {
+      duck.close();
+      await fsp.rm(work, { recursive: true, force: true });
+    }
+  });
+}

@@ -1,0 +1,149 @@
+/**
+ * Paper preprocessing in DuckDB (spec §1): join with metadata, blanks → `unknown`, label,
+ * 3-star rule, joint integer ids, price parse + global-mean fill, price buckets. The result is
+ * fetched into typed arrays in the global processing order (unixReviewTime, domain order,
+ * source order, input order), which the history pass and the split rely on.
+ */
+import type { DataConfig } from './schema.js';
+import { PRICE_BUCKETS } from './types.js';
+import type { Duck } from './readers/duck.js';
+
+export const UNKNOWN = 'unknown';
+
+/** All retained rows in global order, before history and the prompt-length filter. */
+export interface Rows {
+  n: number;
+  domainId: Int32Array;
+  userId: Int32Array;
+  itemId: Int32Array;
+  brandId: Int32Array;
+  titleId: Int32Array;
+  /** Index into `priceTexts`. */
+  priceTextId: Int32Array;
+  price: Float64Array;
+  priceBucket: Int32Array;
+  label: Uint8Array;
+  rating: Float64Array;
+  unixTime: Float64Array;
+}
+
+/** id → string tables; index 0 is the reserved padding/unknown entry. */
+export interface Vocab {
+  user: string[];
+  item: string[];
+  brand: string[];
+  title: string[];
+}
+
+export interface Preprocessed {
+  rows: Rows;
+  vocab: Vocab;
+  priceTexts: string[];
+  price: { global_mean: number; min: number; max: number };
+}
+
+/**
+ * Build table `rows_final` from `reviews_all` and `meta_all`. Metadata rows are deduplicated per
+ * (source, item), first row wins.
+ */
+export async function buildRows(duck: Duck, cfg: DataConfig): Promise<void> {
+  // Blank = empty or only ASCII whitespace (space, tab, newline, CR, form feed).
+  const blank = (c: string) => `CASE WHEN m.${c} IS NULL OR regexp_matches(m.${c}, '^[ \\t\\n\\r\\f]*$') THEN '${UNKNOWN}' ELSE m.${c} END`;
+  const sql = `
+    CREATE TABLE meta_first AS
+      SELECT * FROM meta_all QUALIFY row_number() OVER (PARTITION BY src, item ORDER BY mord) = 1;
+    CREATE TABLE joined AS
+      SELECT r.domain_id, r.src, r.ord, r."user", r.item, r.rating, r.t,
+             ${blank('title')} AS title, ${blank('brand')} AS brand, m.price_text,
+             CAST(r.rating > 3 AS TINYINT) AS label
+      FROM reviews_all r LEFT JOIN meta_first m ON m.src = r.src AND m.item = r.item
+      WHERE ${cfg.join === 'inner' ? 'm.item IS NOT NULL' : 'TRUE'}
+        AND ${cfg.three_star === 'drop' ? 'r.rating <> 3' : 'TRUE'};
+    DROP TABLE reviews_all; DROP TABLE meta_all; DROP TABLE meta_first;
+    CREATE TABLE v_user AS SELECT k, CAST(row_number() OVER (ORDER BY k) AS INTEGER) AS id FROM (SELECT DISTINCT "user" AS k FROM joined);
+    CREATE TABLE v_item AS SELECT k, CAST(row_number() OVER (ORDER BY k) AS INTEGER) AS id FROM (SELECT DISTINCT item AS k FROM joined);
+    CREATE TABLE v_brand AS SELECT k, CAST(row_number() OVER (ORDER BY k) AS INTEGER) AS id FROM (SELECT DISTINCT brand AS k FROM joined WHERE brand <> '${UNKNOWN}');
+    CREATE TABLE v_title AS SELECT k, CAST(row_number() OVER (ORDER BY k) AS INTEGER) AS id FROM (SELECT DISTINCT title AS k FROM joined WHERE title <> '${UNKNOWN}');
+    CREATE TABLE price_stats AS
+      SELECT coalesce(avg(TRY_CAST(price_text AS DOUBLE)), 0) AS mean FROM joined;
+    CREATE TABLE v_price AS
+      SELECT k, CAST(row_number() OVER (ORDER BY k) - 1 AS INTEGER) AS id FROM (
+        SELECT DISTINCT coalesce(j.price_text, printf('%.2f', (SELECT mean FROM price_stats))) AS k FROM joined j);
+    CREATE TABLE priced AS
+      SELECT j.*, coalesce(TRY_CAST(j.price_text AS DOUBLE), (SELECT mean FROM price_stats)) AS price,
+             coalesce(j.price_text, printf('%.2f', (SELECT mean FROM price_stats))) AS price_display
+      FROM joined j;
+    DROP TABLE joined;
+    CREATE TABLE price_range AS SELECT coalesce(min(price), 0) AS lo, coalesce(max(price), 0) AS hi FROM priced;
+    CREATE TABLE rows_final AS
+      SELECT p.domain_id, p.src, p.ord, p.t, p.rating, p.label, p.price,
+             u.id AS user_id, i.id AS item_id, coalesce(b.id, 0) AS brand_id, coalesce(ti.id, 0) AS title_id,
+             vp.id AS price_text_id,
+             CAST(CASE WHEN r.hi <= r.lo THEN 1
+                  ELSE least(${PRICE_BUCKETS}, 1 + floor((p.price - r.lo) / (r.hi - r.lo) * ${PRICE_BUCKETS})) END AS INTEGER) AS price_bucket
+      FROM priced p CROSS JOIN price_range r
+      JOIN v_user u ON u.k = p."user" JOIN v_item i ON i.k = p.item
+      LEFT JOIN v_brand b ON b.k = p.brand LEFT JOIN v_title ti ON ti.k = p.title
+      JOIN v_price vp ON vp.k = p.price_display;
+    DROP TABLE priced;
+  `;
+  for (const stmt of sql.split(/;\s*\n/)) if (stmt.trim()) await duck.exec(stmt);
+}
+
+/** Fetch a vocabulary table as an id-indexed array (index 0 = `fill`). */
+async function fetchVocab(duck: Duck, table: string, fill: string | null): Promise<string[]> {
+  const res = await duck.conn.stream(`SELECT k, id FROM ${table} ORDER BY id`);
+  const out: string[] = fill === null ? [] : [fill];
+  for (;;) {
+    const chunk = await res.fetchChunk();
+    if (!chunk || chunk.rowCount === 0) break;
+    const ks = chunk.getColumnValues(0) as string[];
+    for (const k of ks) out.push(k);
+  }
+  return out;
+}
+
+export async function fetchRows(duck: Duck): Promise<Preprocessed> {
+  const n = Number((await duck.one(`SELECT count(*) AS n FROM rows_final`))!.n);
+  const rows: Rows = {
+    n,
+    domainId: new Int32Array(n),
+    userId: new Int32Array(n),
+    itemId: new Int32Array(n),
+    brandId: new Int32Array(n),
+    titleId: new Int32Array(n),
+    priceTextId: new Int32Array(n),
+    price: new Float64Array(n),
+    priceBucket: new Int32Array(n),
+    label: new Uint8Array(n),
+    rating: new Float64Array(n),
+    unixTime: new Float64Array(n),
+  };
+  const res = await duck.conn.stream(
+    `SELECT domain_id, user_id, item_id, brand_id, title_id, price_text_id, price, price_bucket, label, rating, CAST(t AS DOUBLE)
+     FROM rows_final ORDER BY t, domain_id, src, ord`,
+  );
+  const targets = [rows.domainId, rows.userId, rows.itemId, rows.brandId, rows.titleId, rows.priceTextId, rows.price, rows.priceBucket, rows.label, rows.rating, rows.unixTime];
+  let off = 0;
+  for (;;) {
+    const chunk = await res.fetchChunk();
+    if (!chunk || chunk.rowCount === 0) break;
+    for (let c = 0; c < targets.length; c++) {
+      const vals = chunk.getColumnValues(c) as number[];
+      targets[c]!.set(vals, off);
+    }
+    off += chunk.rowCount;
+  }
+  const stats = (await duck.one(`SELECT (SELECT mean FROM price_stats) AS mean, lo, hi FROM price_range`))!;
+  return {
+    rows,
+    vocab: {
+      user: await fetchVocab(duck, 'v_user', ''),
+      item: await fetchVocab(duck, 'v_item', ''),
+      brand: await fetchVocab(duck, 'v_brand', UNKNOWN),
+      title: await fetchVocab(duck, 'v_title', UNKNOWN),
+    },
+    priceTexts: await fetchVocab(duck, 'v_price', null),
+    price: { global_mean: Number(stats.mean), min: Number(stats.lo), max: Number(stats.hi) },
+  };
+}

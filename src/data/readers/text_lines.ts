@@ -1,0 +1,77 @@
+/**
+ * Line access to (optionally gzipped) text files. Used only where the engine cannot say where a
+ * problem is (the line of a malformed JSON record) and to convert Python-literal metadata.
+ */
+import { createReadStream, promises as fsp } from 'node:fs';
+import { createGunzip } from 'node:zlib';
+import readline from 'node:readline';
+import { DataError } from '../../util/errors.js';
+
+export function isGzip(file: string): boolean {
+  return file.toLowerCase().endsWith('.gz');
+}
+
+/** Fail early, naming the file, if it cannot be read. */
+export async function checkReadable(file: string, what: string): Promise<void> {
+  try {
+    const st = await fsp.stat(file);
+    if (!st.isFile()) throw new DataError(`${file}: ${what} path is not a file`);
+    await fsp.access(file, 4 /* R_OK */);
+  } catch (e) {
+    if (e instanceof DataError) throw e;
+    const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    throw new DataError(`${file}: cannot read ${what} file (${code})`);
+  }
+}
+
+/** Iterate the lines of a text file, gunzipping `.gz`; yields [1-based line number, text]. */
+export async function* readLines(file: string): AsyncGenerator<[number, string]> {
+  const raw = createReadStream(file);
+  const stream = isGzip(file) ? raw.pipe(createGunzip()) : raw;
+  const rl = readline.createInterface({ input: stream, crlfDelay: Infinity });
+  let n = 0;
+  try {
+    for await (const line of rl) {
+      n++;
+      yield [n, line];
+    }
+  } catch (e) {
+    throw new DataError(`${file}: cannot read (${(e as Error).message}) after line ${n}`);
+  } finally {
+    rl.close();
+    raw.destroy();
+  }
+}
+
+/** First line of the file (or null when empty); used for format detection. */
+export async function firstNonEmptyLine(file: string): Promise<string | null> {
+  for await (const [, line] of readLines(file)) {
+    if (line.trim() !== '') return line;
+  }
+  return null;
+}
+
+/** Physical line number of the `index`-th (0-based) non-blank line of a JSON-lines file. */
+export async function lineOfRecord(file: string, index: number): Promise<number> {
+  let k = 0;
+  for await (const [n, line] of readLines(file)) {
+    if (line.trim() === '') continue;
+    if (k === index) return n;
+    k++;
+  }
+  return index + 1;
+}
+
+/** First line that is not a JSON object, with the parser's complaint. */
+export async function findMalformedJsonLine(file: string): Promise<{ line: number; reason: string } | null> {
+  for await (const [n, line] of readLines(file)) {
+    if (line.trim() === '') continue;
+    try {
+      const v = JSON.parse(line) as unknown;
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) return { line: n, reason: 'not a JSON object' };
+    } catch (e) {
+      return { line: n, reason: (e as Error).message };
+    }
+  }
+  return null;
+}

@@ -1,0 +1,87 @@
+/**
+ * zod schema of the `data:` block of an experiment YAML. Every object is strict, so a misspelt
+ * key is an error that names the file and key path.
+ */
+import { z } from 'zod';
+
+export const SOURCE_FORMATS = ['auto', 'json2018', 'json2014', 'csv', 'parquet', 'arrow'] as const;
+export type SourceFormat = (typeof SOURCE_FORMATS)[number];
+
+export const TEMPLATE_NAMES = ['paper', 'id_name', 'id_only', 'custom'] as const;
+
+/** Review columns; each value is the column (or JSON key) name in the source. */
+export const ReviewColumnsSchema = z
+  .object({
+    user: z.string().min(1),
+    item: z.string().min(1),
+    rating: z.string().min(1),
+    time: z.string().min(1),
+  })
+  .strict()
+  .partial();
+
+/** Metadata columns; `null` means the source has no such column (every value is `unknown`). */
+export const MetaColumnsSchema = z
+  .object({
+    item: z.string().min(1),
+    title: z.string().min(1).nullable(),
+    brand: z.string().min(1).nullable(),
+    price: z.string().min(1).nullable(),
+  })
+  .strict()
+  .partial();
+
+export const SourceSchema = z
+  .object({
+    /** Display name of the domain all rows of this source belong to. */
+    domain: z.string().min(1).optional(),
+    /** Alternative to `domain`: a reviews column holding each row's domain name. */
+    domain_column: z.string().min(1).optional(),
+    /** Reviews file, relative to the YAML file's folder. */
+    reviews: z.string().min(1),
+    /** Metadata file (optional: without it every row has title/brand `unknown`, price = mean). */
+    meta: z.string().min(1).optional(),
+    format: z.enum(SOURCE_FORMATS).default('auto'),
+    /** Format of the metadata file; defaults to `auto` (detected from name and content). */
+    meta_format: z.enum(SOURCE_FORMATS).default('auto'),
+    columns: ReviewColumnsSchema.default({}),
+    meta_columns: MetaColumnsSchema.default({}),
+  })
+  .strict()
+  .refine((s) => (s.domain === undefined) !== (s.domain_column === undefined), {
+    message: 'give exactly one of "domain" or "domain_column"',
+  });
+
+export const TemplateSchema = z.union([
+  z.enum(['paper', 'id_name', 'id_only']),
+  z
+    .object({
+      name: z.enum(TEMPLATE_NAMES),
+      /** Template text with {placeholders}; required for `custom`, ignored otherwise. */
+      text: z.string().min(1).optional(),
+    })
+    .strict()
+    .refine((t) => t.name !== 'custom' || t.text !== undefined, { message: 'template "custom" needs "text"' }),
+]);
+
+export const DataConfigSchema = z
+  .object({
+    sources: z.array(SourceSchema).min(1),
+    /** `inner` drops reviews whose item has no metadata row (reference); `left` keeps them. */
+    join: z.enum(['inner', 'left']).default('inner'),
+    /** 3-star reviews: dropped (released code) or kept as negatives (paper text). */
+    three_star: z.enum(['drop', 'negative']).default('drop'),
+    /** History rendered as item titles (Uni-CTR) or item ids (ID variant). */
+    history: z.enum(['titles', 'ids']).default('titles'),
+    template: TemplateSchema.default('paper'),
+    /** Rows whose prompt has this many characters or more are dropped. */
+    max_prompt_chars: z.number().int().positive().default(10000),
+    /** Domain order (= domain_id); defaults to first appearance in `sources`. */
+    domains: z.array(z.string().min(1)).min(1).optional(),
+  })
+  .strict();
+
+export type DataConfig = z.output<typeof DataConfigSchema>;
+export type SourceConfig = z.output<typeof SourceSchema>;
+export type ReviewColumns = Required<z.output<typeof ReviewColumnsSchema>>;
+export type MetaColumns = { item: string; title: string | null; brand: string | null; price: string | null };

@@ -1,0 +1,56 @@
+/**
+ * One factory for every backbone an experiment can name: the embedded USE-lite graph or a
+ * Hugging Face model folder (BERT family).
+ */
+import type { Backbone, TuningMode } from './types.js';
+import type { LoraOptions } from './lora.js';
+import { ConfigError, ModelFolderError } from '../../util/errors.js';
+import { log } from '../../util/log.js';
+import { backboneStateEncoder, type StateEncoder } from './encoder_cache.js';
+
+export interface BackboneSpec {
+  kind: 'use-lite' | 'hf';
+  path?: string;
+  tuning?: TuningMode;
+  lora?: Partial<LoraOptions>;
+  allow_download?: boolean;
+  seed?: number;
+}
+
+export async function createBackbone(spec: BackboneSpec): Promise<Backbone> {
+  if (spec.kind === 'use-lite') {
+    const { loadUseLite } = await import('./use_lite.js');
+    return loadUseLite({ tuning: spec.tuning ?? 'frozen' });
+  }
+  if (!spec.path) throw new ConfigError('key "backbone.path": required when backbone.kind is "hf"');
+  const { loadBackbone } = await import('./load.js');
+  return loadBackbone(spec.path, {
+    tuning: spec.tuning ?? 'frozen',
+    lora: spec.lora,
+    allowDownload: spec.allow_download ?? false,
+    seed: spec.seed,
+  });
+}
+
+/**
+ * The encoder that fills the frozen-state cache for `spec`: onnxruntime when the Hugging Face
+ * folder holds an ONNX export with hidden_state_0..L outputs (faster on CPU), otherwise the tfjs
+ * `backbone` (loaded here when not given). USE-lite always uses its tfjs graph.
+ */
+export async function createStateEncoder(spec: BackboneSpec, backbone?: Backbone): Promise<StateEncoder> {
+  if (spec.kind === 'hf' && spec.path && !process.env.UNICTR_NO_ONNX) {
+    const { findOnnxFile, OnnxStateEncoder } = await import('./onnx_encoder.js');
+    const file = findOnnxFile(spec.path);
+    if (file) {
+      try {
+        const enc = await OnnxStateEncoder.load(spec.path);
+        log.info(`state cache encoder: onnxruntime (${file})`);
+        return enc;
+      } catch (e) {
+        if (!(e instanceof ModelFolderError)) throw e;
+        log.warn(`${e.message}; computing states with the tfjs encoder instead`);
+      }
+    }
+  }
+  return backbone ? backboneStateEncoder(backbone) : backboneStateEncoder(await createBackbone(spec), true);
+}

@@ -1,0 +1,49 @@
+/**
+ * Dense layer y = x·W + b whose forward and gradient use only untransposed 2-D matMuls.
+ *
+ * On the wasm backend a plain 2-D matMul runs at ≈20 GFLOP/s while transposed or batched matMuls
+ * fall back to a slow path (1–2 GFLOP/s); tfjs's own matMul gradient uses transposeA/transposeB.
+ * So inputs are flattened to 2-D and the transposes are materialised before multiplying.
+ * Figures and the backend decision: docs/runtime.md.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+/** x: [..., in], kernel: [in, out], bias: [out] → [..., out]. */
+export function dense(x: tf.Tensor, kernel: tf.Tensor2D | tf.Variable, bias?: tf.Tensor1D | tf.Variable): tf.Tensor {
+  const [nIn, nOut] = kernel.shape as [number, number];
+  const lead = x.shape.slice(0, -1);
+  if (x.shape[x.shape.length - 1] !== nIn) {
+    throw new Error(`dense: input last dim ${x.shape[x.shape.length - 1]} does not match kernel [${nIn}, ${nOut}]`);
+  }
+  const forward = (xs: tf.Tensor, w: tf.Tensor, save: tf.GradSaveFunc): tf.Tensor => {
+    const x2 = tf.reshape(xs, [-1, nIn]) as tf.Tensor2D;
+    save([x2, w]);
+    return tf.matMul(x2, w as tf.Tensor2D);
+  };
+  const backward = (dy: tf.Tensor, saved: tf.Tensor[]): [tf.Tensor, tf.Tensor, tf.Tensor] => {
+    const x2 = saved[0] as tf.Tensor2D;
+    const w = saved[1] as tf.Tensor2D;
+    const dy2 = tf.reshape(dy, [-1, nOut]) as tf.Tensor2D;
+    const dx = tf.reshape(tf.matMul(dy2, tf.transpose(w)), [...lead, nIn]);
+    const dw = tf.matMul(tf.transpose(x2), dy2);
+    const db = tf.sum(dy2, 0);
+    return [dx, dw, db];
+  };
+  if (bias) {
+    const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+      const [xs, w, b, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+      const y2 = tf.add(forward(xs, w, save), b);
+      return { value: tf.reshape(y2, [...lead, nOut]), gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => backward(dy, saved) };
+    });
+    return op(x, kernel, bias);
+  }
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [xs, w, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+    const y2 = forward(xs, w, save);
+    return {
+      value: tf.reshape(y2, [...lead, nOut]),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => backward(dy, saved).slice(0, 2),
+    };
+  });
+  return op(x, kernel);
+}

@@ -1,0 +1,50 @@
+/**
+ * Model name → constructor, for Uni-CTR and every baseline. The only module that imports them all.
+ */
+import { ConfigError } from '../util/errors.js';
+import { parseConfig } from '../util/config.js';
+import type { CtrModel } from './types.js';
+import type { Backbone } from './backbone/types.js';
+import type { VocabSizes } from './layers/feature_embedding.js';
+import { MODEL_ZOO, zooEntry } from './zoo/index.js';
+import { UniCtrConfigSchema } from './unictr/config.js';
+import { UniCtr } from './unictr/unictr.js';
+
+export type ModelKind = 'unictr' | 'single' | 'multi';
+
+export const MODEL_NAMES = ['unictr', ...Object.keys(MODEL_ZOO)];
+
+export function modelKind(name: string): ModelKind {
+  if (name === 'unictr') return 'unictr';
+  const e = MODEL_ZOO[name];
+  if (!e) throw new ConfigError(`key "model.name": unknown model "${name}" (allowed: ${MODEL_NAMES.join(', ')})`);
+  return e.kind;
+}
+
+export interface CreateModelArgs {
+  domains: readonly string[];
+  vocab: VocabSizes;
+  seed: number;
+  /** Uni-CTR only: the backbone whose states it reads (shape d, L). */
+  backbone?: Backbone;
+  /** Config file, for error messages. */
+  source?: string;
+}
+
+/** Build a model from an experiment's `model:` block (`name` + that model's options). */
+export function createModel(block: { name: string } & Record<string, unknown>, args: CreateModelArgs): CtrModel {
+  const { name, ...options } = block;
+  const source = args.source ?? 'config';
+  if (name === 'unictr') {
+    if (!args.backbone) throw new ConfigError(`${source}: model "unictr" needs a backbone`);
+    const config = parseConfig(UniCtrConfigSchema, options, source, ['model']);
+    return new UniCtr({
+      config,
+      domains: args.domains,
+      hiddenSize: args.backbone.hiddenSize,
+      numLayers: args.backbone.numLayers,
+      seed: args.seed,
+    });
+  }
+  return zooEntry(name, source).create({ vocab: args.vocab, domains: args.domains, seed: args.seed, options, source, keyPath: ['model'] });
+}

@@ -1,0 +1,104 @@
+/**
+ * Adding a domain to a trained Uni-CTR run without retraining it (spec §4, paper Table IV):
+ * every trained weight is frozen and only a new domain-specific network learns, on the new
+ * domain's training rows, with early stopping on its validation rows.
+ */
+import path from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { UniCtr } from '../model/unictr/unictr.js';
+import { ConfigError } from '../util/errors.js';
+import { atomicWriteJson, readJson } from '../util/fs.js';
+import { fit } from './fit.js';
+import { checkpointExists, loadCheckpoint, restoreVariables } from './checkpoint.js';
+import { domainIds, slug, type DomainMetrics, type MetricsFile, type RunContext, type PredictionRow } from './run.js';
+import { runPaths, writePredictionsCsv } from './run_folder.js';
+import { labelsOf } from './batches.js';
+import { predictRows } from './fit.js';
+import { summarize } from './metrics.js';
+import type { TrainConfig } from './train_config.js';
+
+export interface AddedDomain {
+  name: string;
+  /** Checkpoint folder (relative to the run) holding every weight after the domain was added. */
+  checkpoint: string;
+}
+
+const addedFile = (dir: string) => path.join(dir, 'added_domains.json');
+
+export function readAddedDomains(dir: string): AddedDomain[] {
+  const f = addedFile(dir);
+  return existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')) as AddedDomain[]) : [];
+}
+
+function uniCtrOf(ctx: RunContext): UniCtr {
+  const model = ctx.built.units[0]?.model;
+  if (!(model instanceof UniCtr)) {
+    throw new ConfigError(
+      `add-domain needs a Uni-CTR run; this run trained "${ctx.config.model.name}" (baselines are retrained per domain instead)`,
+    );
+  }
+  return model;
+}
+
+/** Re-create the DSNs added earlier and load their weights (called when a run is reopened). */
+export function restoreAddedDomains(dir: string, ctx: RunContext): void {
+  const added = readAddedDomains(dir);
+  if (added.length === 0) return;
+  const model = uniCtrOf(ctx);
+  for (const a of added) model.addDomain(a.name);
+  const last = path.join(dir, added[added.length - 1]!.checkpoint);
+  restoreVariables(model.namedVariables(), loadCheckpoint(last).variables, last);
+}
+
+export interface AddDomainResult {
+  metrics: DomainMetrics;
+  predictions: PredictionRow[];
+}
+
+export async function addDomainToRun(dir: string, ctx: RunContext, domain: string, train: TrainConfig): Promise<AddDomainResult> {
+  const model = uniCtrOf(ctx);
+  const [id] = domainIds(ctx.manifest, [domain], '--domain', 'command line');
+  if (model.domains.includes(domain)) {
+    throw new ConfigError(`domain "${domain}" already has a domain-specific network in ${dir}`);
+  }
+  const unit = ctx.built.units[0]!;
+  model.addDomain(domain);
+  model.setTrainable({ onlyDomain: domain });
+  const rel = path.join('checkpoints', `added-${slug(domain)}`);
+  const res = await fit({
+    model,
+    train: unit.source('train', [id!]),
+    valid: unit.source('valid', [id!]),
+    towerOf: unit.towerOf,
+    config: train,
+    seed: ctx.config.seed,
+    checkpointDir: path.join(dir, rel),
+    logFile: runPaths(dir).log,
+    label: `add ${domain}`,
+    resume: true,
+  });
+  model.setTrainable('all');
+  if (!checkpointExists(path.join(dir, rel, 'best'))) throw new Error(`add-domain: no checkpoint was written for ${domain}`);
+  const added = readAddedDomains(dir).filter((a) => a.name !== domain);
+  added.push({ name: domain, checkpoint: path.join(rel, 'best') });
+  await atomicWriteJson(addedFile(dir), added);
+
+  const src = unit.source('test', [id!]);
+  const scores = predictRows(model, src, unit.towerOf, train.eval_batch_size);
+  const labels = labelsOf(src.split, src.rows);
+  const users = Array.from(src.rows, (r) => src.split.userId[r]!);
+  const metrics: DomainMetrics = {
+    ...summarize(labels, scores, users, { bootstrap: { iterations: train.bootstrap, seed: ctx.config.seed } }),
+    head: domain,
+  };
+  const predictions = Array.from(labels, (l, i) => ({ domain, label: l, score: scores[i]! }));
+  await writePredictionsCsv(path.join(runPaths(dir).predictions, `added_${slug(domain)}.csv`), predictions);
+  const mf = runPaths(dir).metrics;
+  if (existsSync(mf)) {
+    const m = await readJson<MetricsFile & { added_domains?: Record<string, DomainMetrics> }>(mf);
+    m.added_domains = { ...(m.added_domains ?? {}), [domain]: metrics };
+    m.epochs = { ...m.epochs, [`add ${domain}`]: res.history };
+    await atomicWriteJson(mf, m);
+  }
+  return { metrics, predictions };
+}

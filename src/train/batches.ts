@@ -1,0 +1,69 @@
+/**
+ * Turning rows of a processed split into tensors for one batch. The split stays in typed arrays;
+ * only the rows of the current batch become tensors, and the caller disposes them.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { HISTORY_LEN, type SplitColumns } from '../data/types.js';
+import type { BatchTensors, TokenStates } from '../model/types.js';
+
+/** Rows of a split that belong to the given manifest domain ids, in split order. */
+export function rowsOfDomains(split: SplitColumns, domainIds: readonly number[]): Int32Array {
+  const keep = new Set(domainIds);
+  const out: number[] = [];
+  for (let i = 0; i < split.rows; i++) if (keep.has(split.domainId[i]!)) out.push(i);
+  return Int32Array.from(out);
+}
+
+function pick(src: Int32Array, rows: Int32Array): Int32Array {
+  const out = new Int32Array(rows.length);
+  for (let i = 0; i < rows.length; i++) out[i] = src[rows[i]!]!;
+  return out;
+}
+
+/**
+ * Build the tensors of one batch. `towerOf` maps a manifest domain id to the model's tower index
+ * (-1 when the model has no tower for it).
+ */
+export function makeBatch(
+  split: SplitColumns,
+  rows: Int32Array,
+  towerOf: (manifestDomainId: number) => number,
+  states?: TokenStates,
+): BatchTensors {
+  const n = rows.length;
+  const domainIndex = new Int32Array(n);
+  const history = new Int32Array(n * HISTORY_LEN);
+  for (let i = 0; i < n; i++) {
+    const r = rows[i]!;
+    domainIndex[i] = towerOf(split.domainId[r]!);
+    history.set(split.history.subarray(r * HISTORY_LEN, (r + 1) * HISTORY_LEN), i * HISTORY_LEN);
+  }
+  return {
+    size: n,
+    domainIndex: tf.tensor1d(domainIndex, 'int32'),
+    userId: tf.tensor1d(pick(split.userId, rows), 'int32'),
+    itemId: tf.tensor1d(pick(split.itemId, rows), 'int32'),
+    brandId: tf.tensor1d(pick(split.brandId, rows), 'int32'),
+    titleId: tf.tensor1d(pick(split.titleId, rows), 'int32'),
+    priceBucket: tf.tensor1d(pick(split.priceBucket, rows), 'int32'),
+    history: tf.tensor2d(history, [n, HISTORY_LEN], 'int32'),
+    states,
+  };
+}
+
+export function labelsOf(split: SplitColumns, rows: Int32Array): Float32Array {
+  const out = new Float32Array(rows.length);
+  for (let i = 0; i < rows.length; i++) out[i] = split.label[rows[i]!]!;
+  return out;
+}
+
+export function disposeBatch(b: BatchTensors): void {
+  tf.dispose([b.domainIndex, b.userId, b.itemId, b.brandId, b.titleId, b.priceBucket, b.history]);
+  if (b.states) tf.dispose([...b.states.layers, b.states.mask]);
+  if (b.tokens) tf.dispose([b.tokens.inputIds, b.tokens.attentionMask]);
+}
+
+/** Consecutive slices of `order` of at most `size` rows. */
+export function* chunks(order: Int32Array, size: number): Generator<Int32Array> {
+  for (let i = 0; i < order.length; i += size) yield order.subarray(i, Math.min(order.length, i + size));
+}

@@ -1,0 +1,202 @@
+/**
+ * Builds what an experiment trains: one Uni-CTR model (with its backbone and frozen-state
+ * caches), one multi-domain baseline, or one single-domain baseline per training domain. Each is
+ * a "unit" with its own checkpoints; the run code treats them alike.
+ */
+import path from 'node:path';
+import type { Manifest, SplitColumns, SplitName } from '../data/types.js';
+import type { CtrModel, TokenStates } from '../model/types.js';
+import type { Backbone } from '../model/backbone/types.js';
+import { ConfigError } from '../util/errors.js';
+import { log } from '../util/log.js';
+import { modelKind, createModel } from '../model/registry.js';
+import { createBackbone } from '../model/backbone/index.js';
+import { backboneStateEncoder, openStateCache, type StateCache } from '../model/backbone/encoder_cache.js';
+import { Progress } from './progress.js';
+import type { Experiment } from './experiment.js';
+import { predictRows, type RowSource } from './fit.js';
+import { labelsOf, rowsOfDomains } from './batches.js';
+import { auc } from './metrics.js';
+
+export interface TrainUnit {
+  /** Checkpoint subfolder under checkpoints/. */
+  key: string;
+  /** Shown in logs; the domain for single-domain units. */
+  label?: string;
+  model: CtrModel;
+  /** Manifest domain ids this unit is trained on. */
+  domainIds: number[];
+  towerOf: (manifestDomainId: number) => number;
+  /** Rows of `split` in `domainIds` (default: the unit's own). */
+  source(split: SplitName, domainIds?: number[]): RowSource;
+}
+
+export interface ZeroShotScorer {
+  description: string;
+  head: string;
+  source(split: SplitName, domainIds: number[]): RowSource;
+  score(src: RowSource): Float64Array;
+}
+
+export interface BuiltModels {
+  units: TrainUnit[];
+  unitFor(manifestDomainId: number): TrainUnit;
+  zeroShotScorer(): ZeroShotScorer;
+  backbone?: Backbone;
+  dispose(): void;
+}
+
+type StatesFor = Partial<Record<SplitName, (rows: Int32Array) => TokenStates>>;
+
+function sourceFactory(splits: Record<SplitName, SplitColumns>, own: number[], states: StatesFor) {
+  return (split: SplitName, ids: number[] = own): RowSource => ({
+    split: splits[split],
+    rows: rowsOfDomains(splits[split], ids),
+    states: states[split],
+  });
+}
+
+export async function buildModels(
+  config: Experiment,
+  manifest: Manifest,
+  splits: Record<SplitName, SplitColumns>,
+  trainIds: number[],
+  zeroIds: number[],
+  /** Further domains whose rows will be scored (add-domain, zero-shot on request). */
+  extraIds: number[] = [],
+): Promise<BuiltModels> {
+  const kind = modelKind(config.model.name);
+  const names = trainIds.map((id) => manifest.domains[id]!.name);
+  const vocab = manifest.vocab_sizes;
+  const bs = config.train.eval_batch_size;
+
+  if (kind === 'unictr') {
+    const backbone = await createBackbone(config.backbone);
+    if (config.backbone.tuning !== 'frozen') {
+      throw new ConfigError(
+        `backbone.tuning "${config.backbone.tuning}" trains the backbone live; this build trains Uni-CTR on cached ` +
+          `frozen states only (set backbone.tuning: frozen)`,
+      );
+    }
+    const model = createModel(config.model, { domains: names, vocab, seed: config.seed, backbone });
+    const layers = (model as CtrModel & { stateLayers: readonly number[] }).stateLayers;
+    // By name, so that a DSN added later (add-domain) gets its rows too.
+    const towerOf = (d: number) => model.domains.indexOf(manifest.domains[d]!.name);
+    const caches: StateCache[] = [];
+    const states: StatesFor = {};
+    // Only the rows of the domains this run touches are encoded (training + zero-shot + extra).
+    const active = [...new Set([...trainIds, ...zeroIds, ...extraIds])];
+    for (const s of ['train', 'valid', 'test'] as const) {
+      const rows = rowsOfDomains(splits[s], active);
+      const cacheRow = new Int32Array(splits[s].rows).fill(-1);
+      rows.forEach((r, i) => (cacheRow[r] = i));
+      const progress = new Progress(`encoding ${s} prompts`, rows.length);
+      const cache = await openStateCache({
+        root: path.resolve(config.backbone.cache_dir),
+        encoder: backboneStateEncoder(backbone),
+        prompts: Array.from(rows, (r) => splits[s].prompt[r]!),
+        maxLength: config.backbone.max_length,
+        layers: [...layers],
+        template: manifest.template.text,
+        dtype: config.backbone.cache_dtype === 'fp16' ? 'float16' : 'float32',
+        onProgress: (done) => progress.update(done, {}),
+      });
+      progress.stop();
+      caches.push(cache);
+      states[s] = (want) => {
+        const idx = Int32Array.from(want, (r) => cacheRow[r]!);
+        if (idx.some((i) => i < 0)) throw new Error(`state cache of the ${s} split does not hold some requested rows`);
+        return cache.batch(idx);
+      };
+    }
+    const unit: TrainUnit = {
+      key: 'model',
+      model,
+      domainIds: trainIds,
+      towerOf,
+      source: sourceFactory(splits, trainIds, states),
+    };
+    return {
+      units: [unit],
+      unitFor: () => unit,
+      backbone,
+      zeroShotScorer: () => ({
+        description: 'Uni-CTR general network',
+        head: 'general',
+        source: (split, ids) => unit.source(split, ids),
+        score: (src) => predictRows(model, src, towerOf, bs, 'general'),
+      }),
+      dispose() {
+        model.dispose();
+        for (const c of caches) c.close();
+        backbone.dispose();
+      },
+    };
+  }
+
+  if (kind === 'multi') {
+    const model = createModel(config.model, { domains: names, vocab, seed: config.seed });
+    const towerOf = (d: number) => trainIds.indexOf(d);
+    const unit: TrainUnit = { key: 'model', model, domainIds: trainIds, towerOf, source: sourceFactory(splits, trainIds, {}) };
+    return {
+      units: [unit],
+      unitFor: () => unit,
+      zeroShotScorer: () => {
+        // The tower that ranks the pooled validation rows of the training domains best.
+        const valid = unit.source('valid');
+        const labels = labelsOf(valid.split, valid.rows);
+        let best = 0;
+        let bestAuc = -Infinity;
+        names.forEach((_, k) => {
+          const a = auc(labels, predictRows(model, valid, towerOf, bs, k));
+          if (a > bestAuc) [best, bestAuc] = [k, a];
+        });
+        log.info(`zero-shot: using the ${names[best]} tower (pooled validation AUC ${bestAuc.toFixed(4)})`);
+        return {
+          description: `tower with the best pooled validation AUC of the training domains: ${names[best]} (${bestAuc.toFixed(4)})`,
+          head: names[best]!,
+          source: (split, ids) => unit.source(split, ids),
+          score: (src) => predictRows(model, src, towerOf, bs, best),
+        };
+      },
+      dispose: () => model.dispose(),
+    };
+  }
+
+  // Single-domain baselines: one model per domain, fed only that domain's rows.
+  const units: TrainUnit[] = trainIds.map((id, k) => {
+    const model = createModel(config.model, { domains: [names[k]!], vocab, seed: config.seed + k });
+    const towerOf = (d: number) => (d === id ? 0 : -1);
+    return {
+      key: `domain-${id}`,
+      label: names[k],
+      model,
+      domainIds: [id],
+      towerOf,
+      source: sourceFactory(splits, [id], {}),
+    };
+  });
+  return {
+    units,
+    unitFor: (d) => units.find((u) => u.domainIds[0] === d)!,
+    zeroShotScorer: () => {
+      const everyTower = () => 0;
+      const pooled = sourceFactory(splits, trainIds, {})('valid');
+      const labels = labelsOf(pooled.split, pooled.rows);
+      let best = units[0]!;
+      let bestAuc = -Infinity;
+      for (const u of units) {
+        const a = auc(labels, predictRows(u.model, pooled, everyTower, bs, 0));
+        if (a > bestAuc) [best, bestAuc] = [u, a];
+      }
+      log.info(`zero-shot: using the ${best.label} model (pooled validation AUC ${bestAuc.toFixed(4)})`);
+      return {
+        description: `per-domain model with the best pooled validation AUC of the training domains: ${best.label} (${bestAuc.toFixed(4)})`,
+        head: best.label!,
+        source: (split, ids) => sourceFactory(splits, ids, {})(split),
+        score: (src) => predictRows(best.model, src, everyTower, bs, 0),
+      };
+    },
+    dispose: () => units.forEach((u) => u.model.dispose()),
+  };
+}

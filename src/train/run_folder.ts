@@ -1,0 +1,106 @@
+/**
+ * The run-folder contract:
+ *   config.yaml          resolved experiment (after extends and --set)
+ *   run.json             seed, git commit, package versions, backend, command line, timestamps
+ *   log.jsonl            one event per optimizer step and per epoch
+ *   checkpoints/last/    full state for --resume;  checkpoints/best/  best validation weights
+ *   metrics.json         {"test": {domain: {auc, logloss, rows, ...}}, "zero_shot": {...}, ...}
+ *   predictions/test.csv domain,label,score (one row per test row)
+ *   report.md, curve.svg human-readable summary and training curve
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import YAML from 'yaml';
+import { atomicWriteFile, atomicWriteJson } from '../util/fs.js';
+import { RunFolderError } from '../util/errors.js';
+
+export const runPaths = (dir: string) => ({
+  config: path.join(dir, 'config.yaml'),
+  run: path.join(dir, 'run.json'),
+  log: path.join(dir, 'log.jsonl'),
+  checkpoints: path.join(dir, 'checkpoints'),
+  metrics: path.join(dir, 'metrics.json'),
+  predictions: path.join(dir, 'predictions'),
+  report: path.join(dir, 'report.md'),
+  curve: path.join(dir, 'curve.svg'),
+});
+
+function gitCommit(): string | null {
+  try {
+    return execFileSync('git', ['rev-parse', 'HEAD'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+  } catch {
+    return null;
+  }
+}
+
+function packageVersions(): Record<string, string | null> {
+  const require = createRequire(import.meta.url);
+  const names = [
+    '@tensorflow/tfjs-core',
+    '@tensorflow/tfjs-backend-wasm',
+    '@tensorflow/tfjs-node',
+    '@tensorflow/tfjs-node-gpu',
+    '@huggingface/transformers',
+    '@duckdb/node-api',
+    'apache-arrow',
+  ];
+  const out: Record<string, string | null> = {};
+  for (const n of names) {
+    try {
+      const pj = require.resolve(`${n}/package.json`);
+      out[n] = (JSON.parse(readFileSync(pj, 'utf8')) as { version: string }).version;
+    } catch {
+      out[n] = null;
+    }
+  }
+  const own = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../package.json');
+  try {
+    out['unictr-ts'] = (JSON.parse(readFileSync(own, 'utf8')) as { version: string }).version;
+  } catch {
+    out['unictr-ts'] = null;
+  }
+  return out;
+}
+
+export interface RunInfo {
+  seed: number;
+  backend: string;
+  command: string[];
+  config_hash: string;
+}
+
+export async function writeRunHeader(dir: string, resolved: unknown, info: RunInfo): Promise<void> {
+  const p = runPaths(dir);
+  await atomicWriteFile(p.config, YAML.stringify(resolved));
+  await atomicWriteJson(p.run, {
+    ...info,
+    git_commit: gitCommit(),
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+    packages: packageVersions(),
+    started_at: new Date().toISOString(),
+  });
+}
+
+export function requireRunFolder(dir: string): void {
+  const p = runPaths(dir);
+  if (!existsSync(dir)) throw new RunFolderError(`run folder not found: ${dir}`);
+  if (!existsSync(p.config)) throw new RunFolderError(`${dir} is not a run folder (no config.yaml)`);
+}
+
+/** CSV field quoting for domain names (they may hold commas or quotes in custom data). */
+export function csvField(s: string): string {
+  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export async function writePredictionsCsv(
+  file: string,
+  rows: { domain: string; label: number; score: number }[],
+): Promise<void> {
+  const lines = ['domain,label,score'];
+  // 17 significant digits round-trip a float64, so recomputed metrics match exactly.
+  for (const r of rows) lines.push(`${csvField(r.domain)},${r.label},${r.score.toPrecision(17)}`);
+  await atomicWriteFile(file, lines.join('\n') + '\n');
+}

@@ -1,0 +1,43 @@
+/**
+ * The `train:` block of an experiment: optimizer, schedule, batches, early stopping, checkpoints.
+ * Keys are snake_case and strict: a misspelt key is an error, never silently ignored.
+ */
+import { z } from 'zod';
+
+export const ScheduleSchema = z
+  .strictObject({
+    type: z.enum(['triangular2', 'constant']).default('triangular2'),
+    base_lr: z.number().positive().default(8e-5),
+    max_lr: z.number().positive().default(5e-4),
+    step_size_up: z.number().int().positive().default(5),
+    /** Advance the cyclic schedule once per epoch (reference) or once per optimizer step. */
+    step_on: z.enum(['epoch', 'step']).default('epoch'),
+  })
+  .prefault({});
+
+export const TrainConfigSchema = z
+  .strictObject({
+    epochs: z.number().int().positive().default(10),
+    batch_size: z.number().int().positive().default(32),
+    eval_batch_size: z.number().int().positive().default(256),
+    optimizer: z.enum(['adamw', 'adam']).default('adamw'),
+    /** Learning rate for the constant schedule (ignored by triangular2, which uses base_lr..max_lr). */
+    lr: z.number().positive().default(1e-3),
+    weight_decay: z.number().min(0).default(0.001),
+    schedule: ScheduleSchema,
+    /** Clip the global gradient norm to this value; null disables clipping. */
+    grad_clip: z.number().positive().nullable().default(1.0),
+    /** Number of micro-batches whose gradients are averaged per optimizer step. */
+    grad_accum: z.number().int().positive().default(1),
+    /** Early stopping: epochs without a better validation AUC before stopping. */
+    patience: z.number().int().min(0).default(1),
+    /** Also checkpoint every N optimizer steps inside an epoch (0 = only at epoch ends). */
+    checkpoint_every_steps: z.number().int().min(0).default(0),
+    /** Use at most this many training rows per epoch (after shuffling); 0 = all. For smoke runs. */
+    max_train_rows: z.number().int().min(0).default(0),
+    /** Bootstrap iterations for the AUC confidence interval. */
+    bootstrap: z.number().int().min(0).default(1000),
+  })
+  .prefault({});
+
+export type TrainConfig = z.output<typeof TrainConfigSchema>;

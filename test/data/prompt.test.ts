@@ -1,0 +1,131 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { compileTemplate, resolveTemplate, PLACEHOLDERS } from '../../src/data/prompt/templates.js';
+import { verbalize, type PromptFields } from '../../src/data/prompt/verbalize.js';
+import { ConfigError } from '../../src/util/errors.js';
+import { parsePyLiteral } from '../../src/data/readers/py_literal.js';
+import { splitSizes, splitRows } from '../../src/data/split.js';
+import { buildHistory } from '../../src/data/history.js';
+import { paperNameFor } from '../../src/data/domains.js';
+
+function fields(over: Partial<PromptFields> = {}): PromptFields {
+  return {
+    domain: 'Gift Cards',
+    domain_id: 2,
+    user_id: 7,
+    item_id: 42,
+    title: 'Cafe Card',
+    brand: 'Cafe',
+    price: '25.00',
+    price_bucket: 100,
+    brand_id: 3,
+    title_id: 9,
+    historyTitles: ['Book Card', "Men's Shoes"],
+    historyItemIds: [5, 6],
+    historyMode: 'titles',
+    ...over,
+  };
+}
+
+test('paper template is byte-exact (spec §2)', () => {
+  const t = resolveTemplate('paper');
+  assert.equal(
+    verbalize(t, fields()),
+    "Gift Cards: The user ID is user_7, who clicked product 'Book Card' & product 'Men's Shoes' recently. The ID of current product is product_42, the title is 'Cafe Card', the brand is 'Cafe', the price is 25.00$.",
+  );
+});
+
+test('empty history reads "who clicked nothing recently"', () => {
+  const t = resolveTemplate('paper');
+  assert.equal(
+    verbalize(t, fields({ historyTitles: [], historyItemIds: [] })),
+    "Gift Cards: The user ID is user_7, who clicked nothing recently. The ID of current product is product_42, the title is 'Cafe Card', the brand is 'Cafe', the price is 25.00$.",
+  );
+});
+
+test('ids history mode renders product_<id> items', () => {
+  const t = resolveTemplate('paper');
+  assert.match(verbalize(t, fields({ historyMode: 'ids' })), /who clicked product_5 & product_6 recently\./);
+});
+
+test('ablation templates (Table V)', () => {
+  assert.equal(
+    verbalize(resolveTemplate('id_name'), fields()),
+    "scenario_2, user_7, product 'Book Card' & product 'Men's Shoes', product_42, title_Cafe Card, brand_Cafe, price_25.00.",
+  );
+  assert.equal(verbalize(resolveTemplate('id_only'), fields()), "2, 7, Book Card & Men's Shoes, 42, Cafe Card, Cafe, 25.00.");
+  assert.equal(verbalize(resolveTemplate('id_only'), fields({ historyTitles: [], historyItemIds: [] })), '2, 7, nothing, 42, Cafe Card, Cafe, 25.00.');
+});
+
+test('custom template with every placeholder and escaped braces', () => {
+  const text = PLACEHOLDERS.map((p) => `{${p}}`).join('|') + ' {{literal}}';
+  const t = resolveTemplate({ name: 'custom', text });
+  assert.equal(
+    verbalize(t, fields()),
+    "Gift Cards|2|7|42|Cafe Card|Cafe|25.00|100|3|9|product 'Book Card' & product 'Men's Shoes'|Book Card & Men's Shoes {literal}",
+  );
+});
+
+test('unknown placeholder is a ConfigError naming it and the allowed set', () => {
+  assert.throws(
+    () => compileTemplate('custom', 'user {uid} likes {title}', 'exp.yaml: key "data.template"'),
+    (e: unknown) => e instanceof ConfigError && /exp\.yaml: key "data\.template": unknown placeholder "\{uid\}"/.test(e.message) && /allowed: \{domain\}, \{domain_id\}/.test(e.message),
+  );
+  assert.throws(() => compileTemplate('custom', 'a {title', 'x'), ConfigError);
+  assert.throws(() => compileTemplate('custom', 'a } b', 'x'), ConfigError);
+  assert.throws(() => resolveTemplate({ name: 'custom' }), ConfigError);
+});
+
+test('Python-literal parser (2014 metadata)', () => {
+  assert.deepEqual(
+    parsePyLiteral(`{'asin': 'o1', 'title': "Men's \\"Best\\"", 'price': 3.17, 'n': -2, 'e': 1e3, 'ok': True, 'no': None, 'f': False, 't': (1, 'a',), 'l': [], 'd': {'k': ['x', "y"]}, 'u': u'caf\\xe9 \\u2615 \\n'}`),
+    { asin: 'o1', title: 'Men\'s "Best"', price: 3.17, n: -2, e: 1000, ok: true, no: null, f: false, t: [1, 'a'], l: [], d: { k: ['x', 'y'] }, u: 'café ☕ \n' },
+  );
+  assert.throws(() => parsePyLiteral("{'a': __import__('os')}"), /expected a Python literal/);
+  assert.throws(() => parsePyLiteral("{'a': 1"), /expected "," or "}"/);
+  assert.throws(() => parsePyLiteral("{'a': 'x'} extra"), /unexpected text/);
+});
+
+test('split sizes: floor(0.9 n) trainval, floor(0.9 trainval) train', () => {
+  assert.deepEqual(splitSizes(0), { train: 0, valid: 0, test: 0 });
+  assert.deepEqual(splitSizes(1), { train: 0, valid: 0, test: 1 });
+  assert.deepEqual(splitSizes(5), { train: 3, valid: 1, test: 1 });
+  assert.deepEqual(splitSizes(100), { train: 81, valid: 9, test: 10 });
+  assert.deepEqual(splitSizes(2839), { train: 2299, valid: 256, test: 284 });
+  for (let n = 0; n < 500; n++) {
+    const s = splitSizes(n);
+    assert.equal(s.train + s.valid + s.test, n);
+    // Reference with exact decimal arithmetic: floor(0.9·n) = floor(9n/10).
+    const tv = Number((BigInt(n) * 9n) / 10n);
+    assert.equal(s.train + s.valid, tv);
+    assert.equal(s.train, Number((BigInt(tv) * 9n) / 10n));
+  }
+  // Domain blocks in domain order, time order within.
+  const split = splitRows(Int32Array.from([0, 1, 2, 3, 4, 5, 6]), Int32Array.from([1, 0, 1, 1, 0, 1, 1]), 2);
+  // domain 0 = rows [1, 4] (n=2 → 0/1/1); domain 1 = rows [0, 2, 3, 5, 6] (n=5 → 3/1/1)
+  assert.deepEqual([...split.train], [0, 2, 3]);
+  assert.deepEqual([...split.valid], [1, 5]);
+  assert.deepEqual([...split.test], [4, 6]);
+});
+
+test('history: last 5 earlier positives, oldest first; the current row joins only after it', () => {
+  // user 1: rows 0..7 with labels; user 2 interleaved.
+  const user = Int32Array.from([1, 1, 2, 1, 1, 1, 1, 1, 1]);
+  const label = Uint8Array.from([1, 0, 1, 1, 1, 1, 1, 1, 1]);
+  const h = buildHistory(user, label, 3);
+  const row = (i: number) => [...h.slice(i * 5, i * 5 + 5)];
+  assert.deepEqual(row(0), [-1, -1, -1, -1, -1]);
+  assert.deepEqual(row(1), [0, -1, -1, -1, -1]);
+  assert.deepEqual(row(2), [-1, -1, -1, -1, -1]);
+  assert.deepEqual(row(3), [0, -1, -1, -1, -1]); // row 1 was negative
+  assert.deepEqual(row(7), [0, 3, 4, 5, 6]);
+  assert.deepEqual(row(8), [3, 4, 5, 6, 7]);
+});
+
+test('paper domain names must be the display names', () => {
+  assert.equal(paperNameFor('Gift Cards'), null);
+  assert.equal(paperNameFor('Gift Card'), 'Gift Cards');
+  assert.equal(paperNameFor('AMAZON_FASHION'), 'Amazon Fashion');
+  assert.equal(paperNameFor('musical instruments'), 'Musical Instruments');
+  assert.equal(paperNameFor('Vintage Shop'), null);
+});

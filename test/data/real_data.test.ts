@@ -1,0 +1,69 @@
+/**
+ * Real data: prepare experiments/amazon-local.yaml and compare per-domain split rows and positives,
+ * and every row's prompt, ids, label, price bucket and history, with an independent reference:
+ * test/data/independent_amazon.py (Python standard library only, run with /usr/bin/python3; it
+ * shares no code with the TypeScript pipeline).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { prepareDataset } from '../../src/data/prepare.js';
+import { loadSplit } from '../../src/data/dataset.js';
+import { SPLITS } from '../../src/data/types.js';
+import { ROOT, tempDir } from './helpers.js';
+
+const SHARED = path.resolve(ROOT, '..', 'shared', 'data', 'amazon');
+const PY = '/usr/bin/python3';
+
+interface RefRow {
+  prompt: string;
+  user_id: number;
+  item_id: number;
+  brand_id: number;
+  title_id: number;
+  label: number;
+  bucket: number;
+  hist: number[];
+}
+
+const skip = !existsSync(SHARED) ? `no real data at ${SHARED}` : !existsSync(PY) ? `no ${PY}` : false;
+
+test('amazon-local.yaml matches the independent Python count and prompts', { skip }, async () => {
+  const ref = JSON.parse(
+    execFileSync(PY, [path.join(ROOT, 'test', 'data', 'independent_amazon.py'), SHARED], { maxBuffer: 1 << 30, encoding: 'utf8' }),
+  ) as { domains: { name: string; splits: unknown }[]; splits: Record<string, RefRow[]>; mean: number };
+  const { dir, cleanup } = tempDir();
+  try {
+    const out = path.join(dir, 'out');
+    const m = await prepareDataset({ config: path.join(ROOT, 'experiments', 'amazon-local.yaml'), out });
+    assert.deepEqual(
+      m.domains.map((d) => ({ name: d.name, splits: d.splits })),
+      ref.domains,
+    );
+    assert.ok(Math.abs(m.price.global_mean - ref.mean) < 1e-9);
+    for (const s of SPLITS) {
+      const got = await loadSplit(out, s);
+      const want = ref.splits[s]!;
+      assert.equal(got.rows, want.length, `${s} rows`);
+      for (let i = 0; i < got.rows; i++) {
+        const w = want[i]!;
+        const h = [...got.history.slice(i * 5, i * 5 + 5)].filter((x) => x !== 0);
+        const g = {
+          prompt: got.prompt[i],
+          user_id: got.userId[i],
+          item_id: got.itemId[i],
+          brand_id: got.brandId[i],
+          title_id: got.titleId[i],
+          label: got.label[i],
+          bucket: got.priceBucket[i],
+          hist: h,
+        };
+        if (JSON.stringify(g) !== JSON.stringify(w)) assert.deepEqual(g, w, `${s} row ${i}`);
+      }
+    }
+  } finally {
+    cleanup();
+  }
+});
