@@ -1,3 +1,9 @@
+/**
+ * Uni-CTR training step and inference on frozen states at the USE-lite shape (d=512, L=2), three
+ * domains, default config unless UNICTR_MODEL (JSON overrides) is set. Reports process CPU time on
+ * one wasm thread, which a busy machine distorts less than wall time.
+ * Run: tsx benchmarks/unictr_step.bench.ts [wasm|cpu] [batch] [seq]   (PROFILE=1 adds a kernel table)
+ */
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/runtime/backend.js';
 import { Rng } from '../src/util/rng.js';
@@ -6,38 +12,57 @@ import { UniCtr } from '../src/model/unictr/unictr.js';
 import { maskedBceLoss } from '../src/model/unictr/loss.js';
 
 const backend = (process.argv[2] ?? 'wasm') as 'wasm' | 'cpu';
-await initBackend({ backend, threads: 2 });
+await initBackend({ backend, threads: 1 });
 const d = 512, L = 2, n = Number(process.argv[3] ?? 64), t = Number(process.argv[4] ?? 32);
-const model = new UniCtr({ config: uniCtrConfig(), domains: ['A', 'B', 'C'], hiddenSize: d, numLayers: L, seed: 1 });
-console.log('params', model.paramCount(), 'per DSN', UniCtr.paramCount(model.config, d, L, 1) - UniCtr.paramCount(model.config, d, L, 0));
+const cfg = uniCtrConfig(JSON.parse(process.env.UNICTR_MODEL ?? '{}'));
+const model = new UniCtr({ config: cfg, domains: ['A', 'B', 'C'], hiddenSize: d, numLayers: L, seed: 1 });
+console.log('config', JSON.stringify(cfg));
+console.log('params', model.paramCount(), 'per DSN', UniCtr.paramCount(cfg, d, L, 1) - UniCtr.paramCount(cfg, d, L, 0));
 const rng = new Rng(1);
 const mk = () => Float32Array.from({ length: n * t * d }, () => rng.normal());
 const layers = model.stateLayers.map(() => tf.tensor3d(mk(), [n, t, d]));
-const maskA = new Float32Array(n * t); for (let i = 0; i < n; i++) maskA.fill(1, i * t, i * t + 8 + (i % (t - 8)));
-const batch = { size: n, domainIndex: tf.tensor1d(Int32Array.from({ length: n }, (_, i) => i % 3), 'int32'), states: { layers, mask: tf.tensor2d(maskA, [n, t]) } } as never;
+// Real lengths spread over [t/4, t].
+const maskA = new Float32Array(n * t);
+for (let i = 0; i < n; i++) maskA.fill(1, i * t, i * t + Math.max(1, Math.round(t / 4 + ((3 * t) / 4) * (i / n))));
+const batch = {
+  size: n,
+  domainIndex: tf.tensor1d(Int32Array.from({ length: n }, (_, i) => i % 3), 'int32'),
+  states: { layers, mask: tf.tensor2d(maskA, [n, t]) },
+} as never;
 const y = tf.tensor1d(Array.from({ length: n }, (_, i) => i % 2));
 const opt = tf.train.adam(1e-3);
-const step = () => { const c = opt.minimize(() => maskedBceLoss(model.forward(batch, { training: true, rng }), y), true, model.trainableVariables()); c!.dataSync(); c!.dispose(); };
-step();
-let t0 = performance.now(); const R = 3;
-for (let i = 0; i < R; i++) step();
-const ms = (performance.now() - t0) / R;
-console.log(`${backend} train step n=${n} t=${t}: ${ms.toFixed(0)} ms (${(n / ms * 1000).toFixed(0)} samples/s)`);
-t0 = performance.now();
-for (let i = 0; i < R; i++) tf.tidy(() => model.forward(batch, { training: false }).logits.dataSync());
-console.log(`${backend} inference n=${n}: ${((performance.now() - t0) / R).toFixed(0)} ms`);
+const step = () => {
+  const c = opt.minimize(() => maskedBceLoss(model.forward(batch, { training: true, rng }), y), true, model.trainableVariables());
+  c!.dataSync();
+  c!.dispose();
+};
+const infer = () => tf.tidy(() => void model.forward(batch, { training: false }).logits.dataSync());
+
+function cpuMs(f: () => void, reps: number): number {
+  f();
+  const c0 = process.cpuUsage();
+  for (let i = 0; i < reps; i++) f();
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / 1000 / reps;
+}
+const trainMs = cpuMs(step, 3);
+const inferMs = cpuMs(infer, 3);
+console.log(`${backend} train step n=${n} t=${t}: ${trainMs.toFixed(0)} ms CPU (${((n / trainMs) * 1000).toFixed(0)} samples/s)`);
+console.log(`${backend} inference n=${n} t=${t}: ${inferMs.toFixed(0)} ms CPU (${((n / inferMs) * 1000).toFixed(0)} samples/s)`);
 
 if (process.env.PROFILE) {
-  const info = await tf.profile(() => { step(); });
+  const info = await tf.profile(() => step());
   const byKernel = new Map<string, { ms: number; count: number }>();
   for (const k of info.kernels) {
+    if (k.name.includes('scope')) continue;
     const key = `${k.name} ${k.inputShapes?.map((s) => `[${s}]`).join('x')}`;
     const e = byKernel.get(key) ?? { ms: 0, count: 0 };
     e.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
     e.count++;
     byKernel.set(key, e);
   }
-  const total = [...byKernel.values()].reduce((a, b) => a + b.ms, 0);
-  console.log(`profiled kernel time ${total.toFixed(0)} ms`);
-  for (const [k, v] of [...byKernel].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25)) console.log(v.ms.toFixed(1).padStart(8), String(v.count).padStart(4), k);
+  const byName = new Map<string, number>();
+  for (const [k, v] of byKernel) byName.set(k.split(' ')[0]!, (byName.get(k.split(' ')[0]!) ?? 0) + v.ms);
+  console.log('kernel wall ms by kernel:', [...byName].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', '));
+  for (const [k, v] of [...byKernel].sort((a, b) => b[1].ms - a[1].ms).slice(0, 20)) console.log(v.ms.toFixed(1).padStart(8), String(v.count).padStart(4), k);
 }

@@ -52,17 +52,19 @@ export const SourceSchema = z
     message: 'give exactly one of "domain" or "domain_column"',
   });
 
-export const TemplateSchema = z.union([
-  z.enum(['paper', 'id_name', 'id_only']),
+/** `template: paper` is shorthand for `template: { name: paper }`. */
+export const TemplateSchema = z.preprocess(
+  (v) => (typeof v === 'string' ? { name: v } : v),
   z
     .object({
       name: z.enum(TEMPLATE_NAMES),
-      /** Template text with {placeholders}; required for `custom`, ignored otherwise. */
+      /** Template text with {placeholders}; required for `custom`, not allowed otherwise. */
       text: z.string().min(1).optional(),
     })
     .strict()
-    .refine((t) => t.name !== 'custom' || t.text !== undefined, { message: 'template "custom" needs "text"' }),
-]);
+    .refine((t) => t.name !== 'custom' || t.text !== undefined, { message: 'template "custom" needs "text"' })
+    .refine((t) => t.name === 'custom' || t.text === undefined, { message: '"text" is only used with name: custom' }),
+);
 
 export const DataConfigSchema = z
   .object({
@@ -73,7 +75,7 @@ export const DataConfigSchema = z
     three_star: z.enum(['drop', 'negative']).default('drop'),
     /** History rendered as item titles (Uni-CTR) or item ids (ID variant). */
     history: z.enum(['titles', 'ids']).default('titles'),
-    template: TemplateSchema.default('paper'),
+    template: TemplateSchema.default({ name: 'paper' }),
     /** Rows whose prompt has this many characters or more are dropped. */
     max_prompt_chars: z.number().int().positive().default(10000),
     /** Domain order (= domain_id); defaults to first appearance in `sources`. */

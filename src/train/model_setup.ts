@@ -64,6 +64,8 @@ export async function buildModels(
   zeroIds: number[],
   /** Further domains whose rows will be scored (add-domain, zero-shot on request). */
   extraIds: number[] = [],
+  /** Config file, for error messages. */
+  source = 'config',
 ): Promise<BuiltModels> {
   const kind = modelKind(config.model.name);
   const names = trainIds.map((id) => manifest.domains[id]!.name);
@@ -78,7 +80,7 @@ export async function buildModels(
           `frozen states only (set backbone.tuning: frozen)`,
       );
     }
-    const model = createModel(config.model, { domains: names, vocab, seed: config.seed, backbone });
+    const model = createModel(config.model, { domains: names, vocab, seed: config.seed, backbone, source });
     const layers = (model as CtrModel & { stateLayers: readonly number[] }).stateLayers;
     // By name, so that a DSN added later (add-domain) gets its rows too.
     const towerOf = (d: number) => model.domains.indexOf(manifest.domains[d]!.name);
@@ -135,7 +137,7 @@ export async function buildModels(
   }
 
   if (kind === 'multi') {
-    const model = createModel(config.model, { domains: names, vocab, seed: config.seed });
+    const model = createModel(config.model, { domains: names, vocab, seed: config.seed, source });
     const towerOf = (d: number) => trainIds.indexOf(d);
     const unit: TrainUnit = { key: 'model', model, domainIds: trainIds, towerOf, source: sourceFactory(splits, trainIds, {}) };
     return {
@@ -165,7 +167,7 @@ export async function buildModels(
 
   // Single-domain baselines: one model per domain, fed only that domain's rows.
   const units: TrainUnit[] = trainIds.map((id, k) => {
-    const model = createModel(config.model, { domains: [names[k]!], vocab, seed: config.seed + k });
+    const model = createModel(config.model, { domains: [names[k]!], vocab, seed: config.seed + k, source });
     const towerOf = (d: number) => (d === id ? 0 : -1);
     return {
       key: `domain-${id}`,

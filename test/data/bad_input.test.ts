@@ -2,7 +2,7 @@
  * Bad input: each case gives a UserError subclass whose message names the file/line/key and what
  * was expected, exit code 2 through the real CLI, and no output folder (or temp sibling) left.
  */
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, writeFileSync, chmodSync } from 'node:fs';
 import path from 'node:path';
@@ -126,28 +126,31 @@ const CASES: Case[] = [
   },
 ];
 
-for (const c of CASES) {
-  test(`bad input: ${c.name}`, async () => {
-    const { dir, cleanup } = tempDir();
-    try {
-      const cfg = writeYaml(dir, 'exp.yaml', c.yaml(dir));
-      const out = path.join(dir, 'out');
-      await assert.rejects(prepareDataset({ config: cfg, out }), (e: unknown) => {
-        assert.ok(e instanceof c.cls, `expected ${c.cls.name}, got ${(e as Error).name}: ${(e as Error).message}`);
-        assert.match((e as Error).message, c.message);
-        return true;
-      });
-      const r = await runCli(['prepare', '--config', cfg, '--out', out]);
-      assert.equal(r.code, 2, r.stderr);
-      assert.match(r.stderr, /^error: /);
-      assert.match(r.stderr, c.message);
-      assert.ok(!existsSync(out), 'no output folder');
-      assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('.out')), [], 'no temp sibling left');
-    } finally {
-      cleanup();
-    }
-  });
-}
+// Cases run a few at a time: most of each one is the CLI child's start-up.
+describe('bad input', { concurrency: 3 }, () => {
+  for (const c of CASES) {
+    test(c.name, async () => {
+      const { dir, cleanup } = tempDir();
+      try {
+        const cfg = writeYaml(dir, 'exp.yaml', c.yaml(dir));
+        const out = path.join(dir, 'out');
+        await assert.rejects(prepareDataset({ config: cfg, out }), (e: unknown) => {
+          assert.ok(e instanceof c.cls, `expected ${c.cls.name}, got ${(e as Error).name}: ${(e as Error).message}`);
+          assert.match((e as Error).message, c.message);
+          return true;
+        });
+        const r = await runCli(['prepare', '--config', cfg, '--out', out]);
+        assert.equal(r.code, 2, r.stderr);
+        assert.match(r.stderr, /^error: /);
+        assert.match(r.stderr, c.message);
+        assert.ok(!existsSync(out), 'no output folder');
+        assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('.out')), [], 'no temp sibling left');
+      } finally {
+        cleanup();
+      }
+    });
+  }
+});
 
 test('a failed prepare leaves an existing output folder untouched', async () => {
   const { dir, cleanup } = tempDir();

@@ -3,8 +3,6 @@
  * new domain-specific network for `name` (paper Table IV).
  */
 import type { CommandModule } from 'yargs';
-import { openTrainedRun } from '../../train/run.js';
-import { addDomainToRun } from '../../train/add_domain.js';
 import { parseConfig } from '../../util/config.js';
 import { TrainConfigSchema } from '../../train/train_config.js';
 import { applySets } from '../../util/config.js';
@@ -29,6 +27,8 @@ export const addDomainCommand: CommandModule<object, AddDomainArgs> = {
       .option('json', { type: 'boolean', default: false })
       .example('$0 add-domain --run runs/quickstart --domain "All Beauty"', 'train a DSN for All Beauty only') as never,
   handler: async (args) => {
+    const { openTrainedRun } = await import('../../train/run.js');
+    const { addDomainToRun } = await import('../../train/add_domain.js');
     await startBackend(args);
     const ctx = await openTrainedRun(args.run, [args.domain]);
     try {

@@ -7,7 +7,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
 import { Field, FixedSizeList, Float32, Int32, makeData, RecordBatch, Schema, Struct, Table, Utf8, tableToIPC, type Data } from 'apache-arrow';
-import { createStateEncoder, type BackboneSpec } from '../../model/backbone/index.js';
+import { createStateEncoder, type BackboneSpec, type StateEngine } from '../../model/backbone/index.js';
 import type { StateEncoder } from '../../model/backbone/encoder_cache.js';
 import { CliArgsError, DataError } from '../../util/errors.js';
 import { atomicWriteFile } from '../../util/fs.js';
@@ -22,6 +22,7 @@ interface EmbedArgs extends GlobalArgs {
   'all-layers': boolean;
   'max-length': number;
   'batch-size': number;
+  engine: StateEngine;
 }
 
 export interface EmbedResult {
@@ -128,7 +129,12 @@ export const embedCommand: CommandModule<object, EmbedArgs> = {
         describe: 'with --format json: write {"input_ids": [text][token], "hidden_states": [layer][text][token][dim]}',
       })
       .option('max-length', { type: 'number', default: 128, describe: 'tokens per text (longer texts are truncated)' })
-      .option('batch-size', { type: 'number', default: 32, describe: 'texts per encoder call' }) as never,
+      .option('batch-size', { type: 'number', default: 32, describe: 'texts per encoder call' })
+      .option('engine', {
+        choices: ['auto', 'onnx', 'tfjs'] as const,
+        default: 'auto' as const,
+        describe: 'auto: onnxruntime when the folder has an ONNX export with hidden_state outputs, else tfjs',
+      }) as never,
   handler: async (args) => {
     const format = chooseFormat(args.out, args.format);
     if (args['all-layers'] && format !== 'json') throw new CliArgsError('--all-layers needs --format json (Arrow output holds pooled vectors only)');
@@ -137,7 +143,7 @@ export const embedCommand: CommandModule<object, EmbedArgs> = {
     }
     const texts = readTexts(args.text);
     await startBackend(args);
-    const encoder = await createStateEncoder(modelSpec(args.model));
+    const encoder = await createStateEncoder(modelSpec(args.model), undefined, args.engine);
     try {
       const r = await embedTexts(encoder, texts, { maxLength: args['max-length'], batchSize: args['batch-size'], allLayers: args['all-layers'] });
       const d = encoder.hiddenSize;

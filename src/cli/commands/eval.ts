@@ -3,9 +3,7 @@
  * predictions/test.csv and report.md.
  */
 import type { CommandModule } from 'yargs';
-import { evaluateRun, openTrainedRun, writeRunOutputs } from '../../train/run.js';
 import { readJson } from '../../util/fs.js';
-import { runPaths } from '../../train/run_folder.js';
 import { existsSync } from 'node:fs';
 import type { MetricsFile } from '../../train/run.js';
 import { startBackend, type GlobalArgs } from '../common.js';
@@ -25,6 +23,8 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
       .option('json', { type: 'boolean', default: false, describe: 'print the metrics as JSON' })
       .example('$0 eval --run runs/quickstart', 'recompute the quickstart metrics') as never,
   handler: async (args) => {
+    const { evaluateRun, openTrainedRun, writeRunOutputs } = await import('../../train/run.js');
+    const { runPaths } = await import('../../train/run_folder.js');
     await startBackend(args);
     const ctx = await openTrainedRun(args.run);
     try {

@@ -4,10 +4,6 @@
  */
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
-import { tableFromArrays, tableToIPC } from 'apache-arrow';
-import { domainIds, openTrainedRun } from '../../train/run.js';
-import { predictRows } from '../../train/fit.js';
-import { csvField } from '../../train/run_folder.js';
 import { atomicWriteFile } from '../../util/fs.js';
 import { CliArgsError } from '../../util/errors.js';
 import { SPLITS, type SplitName } from '../../data/types.js';
@@ -38,6 +34,10 @@ export const predictCommand: CommandModule<object, PredictArgs> = {
       .option('format', { choices: ['csv', 'arrow'] as const, describe: 'default: from the --out extension' })
       .example('$0 predict --run runs/quickstart --split test --out runs/quickstart/scores.arrow', 'score the test split') as never,
   handler: async (args) => {
+    const { tableFromArrays, tableToIPC } = await import('apache-arrow');
+    const { domainIds, openTrainedRun } = await import('../../train/run.js');
+    const { predictRows } = await import('../../train/fit.js');
+    const { csvField } = await import('../../train/run_folder.js');
     const format = args.format ?? (args.out.endsWith('.arrow') ? 'arrow' : args.out.endsWith('.csv') ? 'csv' : null);
     if (!format) throw new CliArgsError(`--out ${args.out}: cannot tell the format from the extension; use .csv, .arrow or --format`);
     await startBackend(args);

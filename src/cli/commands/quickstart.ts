@@ -6,9 +6,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CommandModule } from 'yargs';
-import { loadExperiment } from '../../train/experiment.js';
-import { runExperiment } from '../../train/run.js';
-import { runPaths } from '../../train/run_folder.js';
 import { setOption, startBackend, type GlobalArgs } from '../common.js';
 import { printMetrics } from './print_metrics.js';
 
@@ -30,6 +27,9 @@ export const quickstartCommand: CommandModule<object, QuickstartArgs> = {
       .option('set', setOption)
       .example('$0 quickstart', 'about 10 minutes on 2 CPU cores') as never,
   handler: async (args) => {
+    const { loadExperiment } = await import('../../train/experiment.js');
+    const { runExperiment } = await import('../../train/run.js');
+    const { runPaths } = await import('../../train/run_folder.js');
     const t0 = Date.now();
     const loaded = loadExperiment(args.config, args.set ?? []);
     const backend = await startBackend(args);

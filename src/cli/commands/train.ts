@@ -4,9 +4,6 @@
  */
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
-import { loadExperiment } from '../../train/experiment.js';
-import { runExperiment } from '../../train/run.js';
-import { requireRunFolder, runPaths } from '../../train/run_folder.js';
 import { CliArgsError } from '../../util/errors.js';
 import { setOption, startBackend, type GlobalArgs } from '../common.js';
 import { printMetrics } from './print_metrics.js';
@@ -33,6 +30,9 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       .example('$0 train --resume runs/tiny', 'continue an interrupted run')
       .example('$0 train --config experiments/baselines/deepfm.yaml --out runs/deepfm --set train.epochs=3', 'a baseline, fewer epochs') as never,
   handler: async (args) => {
+    const { loadExperiment } = await import('../../train/experiment.js');
+    const { runExperiment } = await import('../../train/run.js');
+    const { requireRunFolder, runPaths } = await import('../../train/run_folder.js');
     let file: string;
     let out: string;
     if (args.resume) {

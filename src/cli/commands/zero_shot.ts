@@ -5,8 +5,7 @@
 import path from 'node:path';
 import { existsSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
-import { domainIds, openTrainedRun, slug, zeroShotEval, type MetricsFile } from '../../train/run.js';
-import { runPaths, writePredictionsCsv } from '../../train/run_folder.js';
+import type { MetricsFile } from '../../train/run.js';
 import { atomicWriteJson, readJson } from '../../util/fs.js';
 import { startBackend, type GlobalArgs } from '../common.js';
 import { printMetrics } from './print_metrics.js';
@@ -27,6 +26,8 @@ export const zeroShotCommand: CommandModule<object, ZeroShotArgs> = {
       .option('json', { type: 'boolean', default: false })
       .example('$0 zero-shot --run runs/quickstart --domain "All Beauty"', 'the paper\'s zero-shot test') as never,
   handler: async (args) => {
+    const { domainIds, openTrainedRun, slug, zeroShotEval } = await import('../../train/run.js');
+    const { runPaths, writePredictionsCsv } = await import('../../train/run_folder.js');
     await startBackend(args);
     const ctx = await openTrainedRun(args.run, args.domain);
     try {

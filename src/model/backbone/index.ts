@@ -32,19 +32,25 @@ export async function createBackbone(spec: BackboneSpec): Promise<Backbone> {
   });
 }
 
+export type StateEngine = 'auto' | 'onnx' | 'tfjs';
+
 /**
- * The encoder that fills the frozen-state cache for `spec`: onnxruntime when the Hugging Face
- * folder holds an ONNX export with hidden_state_0..L outputs (faster on CPU), otherwise the tfjs
- * `backbone` (loaded here when not given). USE-lite always uses its tfjs graph.
+ * The encoder that fills the frozen-state cache for `spec`. Engine "auto": onnxruntime when the
+ * Hugging Face folder holds an ONNX export with hidden_state_0..L outputs (faster on CPU), else
+ * the tfjs `backbone` (loaded here when not given); "onnx"/"tfjs" force one (USE-lite is tfjs only).
+ * $UNICTR_NO_ONNX=1 turns "auto" into "tfjs".
  */
-export async function createStateEncoder(spec: BackboneSpec, backbone?: Backbone): Promise<StateEncoder> {
-  if (spec.kind === 'hf' && spec.path && !process.env.UNICTR_NO_ONNX) {
+export async function createStateEncoder(spec: BackboneSpec, backbone?: Backbone, engine: StateEngine = 'auto'): Promise<StateEncoder> {
+  if (engine === 'auto' && process.env.UNICTR_NO_ONNX) engine = 'tfjs';
+  if (engine === 'onnx' && spec.kind !== 'hf') throw new ConfigError(`engine "onnx" needs a Hugging Face folder with an ONNX export, not backbone "${spec.kind}"`);
+  if (spec.kind === 'hf' && spec.path && engine !== 'tfjs') {
     const { findOnnxFile, OnnxStateEncoder } = await import('./onnx_encoder.js');
     const file = findOnnxFile(spec.path);
+    if (engine === 'onnx') return OnnxStateEncoder.load(spec.path);
     if (file) {
       try {
         const enc = await OnnxStateEncoder.load(spec.path);
-        log.info(`state cache encoder: onnxruntime (${file})`);
+        log.info(`state encoder: onnxruntime (${file})`);
         return enc;
       } catch (e) {
         if (!(e instanceof ModelFolderError)) throw e;

@@ -54,7 +54,9 @@ export class Gate {
   /** Weighted sum of the expert outputs (each [batch, out]) → [batch, out]. */
   mix(x: tf.Tensor2D, expertOutputs: tf.Tensor2D[]): tf.Tensor2D {
     const w = this.weights(x);
-    const stacked = tf.stack(expertOutputs, 1); // [b, experts, out]
-    return tf.sum(tf.mul(stacked, tf.expandDims(w, 2)), 1) as tf.Tensor2D;
+    // Column-wise weighted sum; stacking the experts instead makes the backward pass an Unpack,
+    // which is very slow on the cpu backend.
+    const cols = tf.split(w, expertOutputs.length, 1);
+    return tf.addN(expertOutputs.map((e, i) => tf.mul(e, cols[i]!))) as tf.Tensor2D;
   }
 }

@@ -44,30 +44,44 @@ export interface ZooCreateArgs extends ZooArgs {
   keyPath?: readonly (string | number)[];
 }
 
-function entry<S extends z.ZodType, M extends CtrModel>(kind: ZooKind, schema: S, ctor: new (args: ZooArgs, o: z.output<S>) => M): ZooEntry {
+function entry<S extends z.ZodType, M extends CtrModel>(
+  name: string,
+  kind: ZooKind,
+  schema: S,
+  ctor: new (args: ZooArgs, o: z.output<S>) => M,
+): ZooEntry {
   return {
     kind,
     options: schema,
     create(args) {
-      const o = parseConfig(schema, args.options ?? {}, args.source ?? 'model options', args.keyPath ?? ['model']);
+      const source = args.source ?? 'model options';
+      const keyPath = args.keyPath ?? ['model'];
+      let raw = args.options ?? {};
+      // A config's model block may carry the registry name next to the options.
+      if (typeof raw === 'object' && raw !== null && !Array.isArray(raw) && 'name' in raw) {
+        const { name: given, ...rest } = raw as Record<string, unknown>;
+        if (given !== name) throw new ConfigError(`${source}: key "${[...keyPath, 'name'].join('.')}": expected "${name}", got ${JSON.stringify(given)}`);
+        raw = rest;
+      }
+      const o = parseConfig(schema, raw, source, keyPath);
       return new ctor({ vocab: args.vocab, domains: args.domains, seed: args.seed }, o);
     },
   };
 }
 
 export const MODEL_ZOO: Readonly<Record<string, ZooEntry>> = {
-  pnn: entry('single', PNNOptions, PNN),
-  dcn: entry('single', DCNOptions, DCN),
-  deepfm: entry('single', DeepFMOptions, DeepFM),
-  xdeepfm: entry('single', XDeepFMOptions, XDeepFM),
-  autoint: entry('single', AutoIntOptions, AutoInt),
-  fibinet: entry('single', FiBiNETOptions, FiBiNET),
-  dien: entry('single', DIENOptions, DIEN),
-  shared_bottom: entry('multi', SharedBottomOptions, SharedBottom),
-  mmoe: entry('multi', MMoEOptions, MMoE),
-  ple: entry('multi', PLEOptions, PLE),
-  star: entry('multi', STAROptions, STAR),
-  dnn: entry('multi', DNNOptions, DNN),
+  pnn: entry('pnn', 'single', PNNOptions, PNN),
+  dcn: entry('dcn', 'single', DCNOptions, DCN),
+  deepfm: entry('deepfm', 'single', DeepFMOptions, DeepFM),
+  xdeepfm: entry('xdeepfm', 'single', XDeepFMOptions, XDeepFM),
+  autoint: entry('autoint', 'single', AutoIntOptions, AutoInt),
+  fibinet: entry('fibinet', 'single', FiBiNETOptions, FiBiNET),
+  dien: entry('dien', 'single', DIENOptions, DIEN),
+  shared_bottom: entry('shared_bottom', 'multi', SharedBottomOptions, SharedBottom),
+  mmoe: entry('mmoe', 'multi', MMoEOptions, MMoE),
+  ple: entry('ple', 'multi', PLEOptions, PLE),
+  star: entry('star', 'multi', STAROptions, STAR),
+  dnn: entry('dnn', 'multi', DNNOptions, DNN),
 };
 
 export const ZOO_MODEL_NAMES = Object.keys(MODEL_ZOO);

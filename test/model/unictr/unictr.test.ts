@@ -37,7 +37,7 @@ function adamStep(model: UniCtr, domainIndex: number[], raw: RawStates, labels: 
     const any = (g.dataSync() as Float32Array).some((x) => x !== 0);
     if (any) gotGrad.add(byId.get(vname)!);
   }
-  opt.applyGradients(grads);
+  opt.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
   tf.dispose([value, y, ...Object.values(grads)]);
   opt.dispose();
   disposeBatch(batch);

@@ -8,10 +8,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../../src/runtime/backend.js';
 import { MMoE, MMoEOptions } from '../../../src/model/zoo/mmoe.js';
 import { PLE, PLEOptions } from '../../../src/model/zoo/ple.js';
-import { flattenFields } from '../../../src/model/layers/feature_embedding.js';
 import type { Gate } from '../../../src/model/layers/experts.js';
-import type { BatchTensors } from '../../../src/model/types.js';
-import { disposeBatch, makeSynthetic, toBatch } from './helpers.js';
+import { disposeBatch, flatFeatures as features, makeSynthetic, toBatch } from './helpers.js';
 
 const data = makeSynthetic(5, { rows: 24, domains: 3 });
 const rows = Int32Array.from({ length: 24 }, (_, i) => i);
@@ -43,20 +41,6 @@ function skewGates(gates: Gate[]): void {
     const n = g.bias.shape[0]!;
     g.bias.assign(tf.tensor1d(Array.from({ length: n }, (_, e) => (e === k % n ? 3 : -1))));
   });
-}
-
-function features(model: MMoE | PLE, batch: BatchTensors): tf.Tensor2D {
-  // The embedding table layout is the same for both models; reach it through the named variables.
-  const v = model.namedVariables();
-  const look = (t: string, ids: tf.Tensor) => tf.gather(v.get(`embedding.${t}`)!, ids);
-  const hist = tf.gather(v.get('embedding.item')!, batch.history);
-  const mask = tf.expandDims(tf.cast(tf.greater(batch.history, 0), 'float32'), 2);
-  const hmean = tf.div(tf.sum(tf.mul(hist, mask), 1), tf.maximum(tf.sum(mask, 1), 1));
-  const e = tf.stack(
-    [look('user', batch.userId), look('item', batch.itemId), look('brand', batch.brandId), look('title', batch.titleId), look('price_bucket', batch.priceBucket), hmean],
-    1,
-  ) as tf.Tensor3D;
-  return flattenFields(e);
 }
 
 test('MMoE: tower k reads gate k mixture; samples use their own domain tower', () => {
@@ -120,4 +104,24 @@ test('a sample of an unknown domain (-1) gets logit 0 and no gradient into any t
   disposeBatch(batch);
   disposeBatch(b0);
   model.dispose();
+});
+
+test('every multi-domain model scores each sample with its own tower (= head k on domain-k rows)', async () => {
+  const { MODEL_ZOO } = await import('../../../src/model/zoo/index.js');
+  const { SMALL_OPTIONS } = await import('./helpers.js');
+  const d3 = makeSynthetic(8, { rows: 30, domains: 3 });
+  const batch = toBatch(d3, Int32Array.from({ length: 30 }, (_, i) => i));
+  const dom = Array.from(batch.domainIndex.dataSync());
+  for (const [name, entry] of Object.entries(MODEL_ZOO)) {
+    if (entry.kind !== 'multi') continue;
+    const model = entry.create({ vocab: d3.vocab, domains: ['a', 'b', 'c'], seed: 6, options: { ...SMALL_OPTIONS[name], embedding_init_std: 0.5 } });
+    const own = tf.tidy(() => model.forward(batch, eval_).logits.arraySync());
+    const heads = [0, 1, 2].map((k) => tf.tidy(() => model.forward(batch, { training: false, head: k }).logits.arraySync()));
+    own.forEach((v, i) => assert.ok(Math.abs(v - heads[dom[i]!]![i]!) < 1e-5, `${name}: row ${i} (domain ${dom[i]}) not scored by its own tower`));
+    // The towers really differ, so the check above could fail.
+    assert.ok(heads[0]!.some((v, i) => Math.abs(v - heads[1]![i]!) > 1e-4), `${name}: towers 0 and 1 agree everywhere`);
+    assert.throws(() => model.forward(batch, { training: false, head: 3 }), /head 3/);
+    model.dispose();
+  }
+  disposeBatch(batch);
 });

@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { bceWithLogits } from '../../../src/model/loss.js';
 import type { VocabSizes } from '../../../src/model/layers/feature_embedding.js';
 import type { BatchTensors, CtrModel, IdFeatures } from '../../../src/model/types.js';
+import { flattenFields } from '../../../src/model/layers/feature_embedding.js';
 import { Rng } from '../../../src/util/rng.js';
 
 export interface Synthetic {
@@ -178,3 +179,20 @@ export const SMALL_OPTIONS: Record<string, Record<string, unknown>> = {
   star: { ...small, star_hidden_units: [32, 16], aux_hidden_units: [8] },
   dnn: { ...small, hidden_units: [32, 16] },
 };
+
+/**
+ * Flat field embeddings [batch, 6·d] recomputed from a model's `embedding.*` tables with plain
+ * gathers (an independent path to the models' FeatureEmbedding output).
+ */
+export function flatFeatures(model: CtrModel, batch: BatchTensors): tf.Tensor2D {
+  const v = model.namedVariables();
+  const look = (t: string, ids: tf.Tensor) => tf.gather(v.get(`embedding.${t}`)!, ids);
+  const hist = tf.gather(v.get('embedding.item')!, batch.history);
+  const mask = tf.expandDims(tf.cast(tf.greater(batch.history, 0), 'float32'), 2);
+  const hmean = tf.div(tf.sum(tf.mul(hist, mask), 1), tf.maximum(tf.sum(mask, 1), 1));
+  const e = tf.stack(
+    [look('user', batch.userId), look('item', batch.itemId), look('brand', batch.brandId), look('title', batch.titleId), look('price_bucket', batch.priceBucket), hmean],
+    1,
+  ) as tf.Tensor3D;
+  return flattenFields(e);
+}

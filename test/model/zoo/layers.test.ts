@@ -194,8 +194,11 @@ test('no model leaks tensors across repeated forward calls (train and eval)', ()
     });
     const n0 = tf.memory().numTensors;
     for (let i = 0; i < 3; i++) {
-      const o = tf.tidy(() => model.forward(batch, { training: true, rng }));
-      tf.dispose([o.logits, ...(o.auxLogits ?? [])]);
+      const kept = tf.tidy(() => {
+        const o = model.forward(batch, { training: true, rng });
+        return [o.logits, ...(o.auxLogits ?? [])];
+      });
+      tf.dispose(kept);
       tf.tidy(() => {
         model.forward(batch, { training: false });
       });

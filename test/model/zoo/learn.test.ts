@@ -1,6 +1,7 @@
 /**
  * Every baseline learns a planted user × brand affinity: AUC ≥ 0.8 on held-out rows after a short
- * training. Single-domain models see only their domain's rows (selectDomainRows).
+ * training. Single-domain models see only their domain's rows (selectDomainRows), which a spy on
+ * forward checks. Runs on wasm: several times faster than the cpu backend for these small ops.
  */
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,7 +16,7 @@ const trainRows = all.subarray(0, 5000);
 const testRows = all.subarray(5000);
 
 before(async () => {
-  await initBackend({ backend: 'cpu' });
+  await initBackend({ backend: 'wasm' });
 });
 
 test('every registered baseline has learnability options here', () => {
@@ -31,6 +32,14 @@ for (const [name, entry] of Object.entries(MODEL_ZOO)) {
     // Single-domain: train and score on domain 0 only.
     const tr = entry.kind === 'single' ? selectDomainRows(trainRows, data.features.domainId, 0) : trainRows;
     const te = entry.kind === 'single' ? selectDomainRows(testRows, data.features.domainId, 0) : testRows;
+    if (entry.kind === 'single') {
+      const forward = model.forward.bind(model);
+      model.forward = (batch, opts) => {
+        const seen = new Set(batch.domainIndex.dataSync());
+        assert.deepEqual([...seen], [0], `${name} was fed rows of domains ${[...seen]}`);
+        return forward(batch, opts);
+      };
+    }
     train(model, data, Int32Array.from(tr), { epochs: 4, batchSize: 256, lr: 0.02, seed: 11 });
     const scores = predict(model, data, Int32Array.from(te));
     const labels = Array.from(te, (r) => data.labels[r]!);

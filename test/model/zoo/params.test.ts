@@ -114,6 +114,13 @@ test('PLE, Shared-Bottom, PNN, FiBiNET, xDeepFM, AutoInt, DNN counts', () => {
     c('autoint', ['a'], { hidden_units: [8], attention_layers: 2, attention_dim: 6, num_heads: 2 }),
     EMB + 4 * D * 6 + 4 * 6 * 6 + (36 + 1) + (24 * 8 + 8 + 9),
   );
+  // DIEN, GRU width H = 3: interest GRU (d·3H + H·3H + 3H), attention H·d, evolving GRU
+  // (H·3H + H·3H + 3H), MLP on 5 fields + interest state.
+  const H = 3;
+  assert.equal(
+    c('dien', ['a'], { hidden_units: [8], gru_units: H }),
+    EMB + (D * 3 * H + H * 3 * H + 3 * H) + H * D + (2 * H * 3 * H + 3 * H) + ((5 * D + H) * 8 + 8 + 9),
+  );
   // DNN: per-domain towers + general tower, each Linear→BN (γ, β) per hidden layer.
   assert.equal(c('dnn', ['a', 'b'], { hidden_units: [8] }), EMB + 3 * (24 * 8 + 8 + 2 * 8 + 9));
 });
@@ -124,6 +131,9 @@ test('options are strict: unknown keys and bad values name the key', () => {
     /x\.yaml: unknown key "model\.embeding_dim"/,
   );
   assert.throws(() => createZooModel('dcn', { vocab, domains: ['a'], seed: 1, options: { net_dropout: 1 } }), /model\.net_dropout/);
+  // The config's `name` key may ride along with the options, but must match.
+  createZooModel('dcn', { vocab, domains: ['a'], seed: 1, options: { name: 'dcn', embedding_dim: 2, hidden_units: [2] } }).dispose();
+  assert.throws(() => createZooModel('dcn', { vocab, domains: ['a'], seed: 1, options: { name: 'pnn' } }), /"model\.name": expected "dcn"/);
   assert.throws(() => createZooModel('nope', { vocab, domains: ['a'], seed: 1 }), /unknown baseline "nope".*deepfm/);
   assert.throws(() => createZooModel('deepfm', { vocab, domains: ['a', 'b'], seed: 1 }), /single-domain/);
   assert.throws(() => createZooModel('deepfm', { vocab: { ...vocab, brand: 0 }, domains: ['a'], seed: 1 }), /"brand"/);

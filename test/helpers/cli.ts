@@ -1,0 +1,40 @@
+/**
+ * Runs the real CLI as a child process (as a user would) and captures its output.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const BIN = path.join(ROOT, 'bin/unictr.js');
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function runCli(args: string[], opts: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {}): CliResult {
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    cwd: opts.cwd ?? ROOT,
+    env: { ...process.env, UNICTR_PROGRESS: 'plain', ...opts.env },
+    encoding: 'utf8',
+    timeout: opts.timeoutMs ?? 600_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Starts the CLI without waiting (for kill tests). */
+export function startCli(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}) {
+  return spawn(process.execPath, [BIN, ...args], {
+    cwd: opts.cwd ?? ROOT,
+    env: { ...process.env, UNICTR_PROGRESS: 'plain', ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+/** Whether Debian's python3 with scikit-learn is available (the independent reference). */
+export function hasSklearn(): boolean {
+  const r = spawnSync('/usr/bin/python3', ['-c', 'import sklearn'], { encoding: 'utf8' });
+  return r.status === 0;
+}
