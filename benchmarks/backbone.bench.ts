@@ -204,19 +204,19 @@ function plan(models: { name: string; folder: string; isUse: boolean }[], quick:
       // tfjs-backend-cpu is pure JS (~0.3 GFLOP/s): one small batch is all it can time in budget.
       const batch = e === 'cpu' ? 4 : e === 'wasm' ? 16 : 32;
       if (quick && e === 'cpu' && m.name !== models[0]!.name) continue;
-      add('forward', e, m, batch, quick ? 3 : 12);
+      add('forward', e, m, batch, quick ? 3 : 8);
     }
   }
   const tiny = models.find((m) => m.name.startsWith('tiny'));
   const mini = models.find((m) => m.name.startsWith('MiniLM'));
   for (const m of [tiny, quick ? undefined : mini].filter((x): x is (typeof models)[number] => !!x)) {
-    if (wasmAvailable()) add('lora', 'wasm', m, 8, quick ? 3 : 15);
-    if (m === tiny) add('lora', 'cpu', m, 4, quick ? 3 : 10);
+    if (wasmAvailable()) add('lora', 'wasm', m, 8, quick ? 3 : 10);
+    if (m === tiny) add('lora', 'cpu', m, 4, quick ? 3 : 6);
   }
   const use = models.find((m) => m.isUse)!;
   if (tiny) add('cache', 'onnx', tiny, quick ? 64 : 512, 0);
   if (mini && !quick) add('cache', 'onnx', mini, 256, 0);
-  if (wasmAvailable()) add('cache', 'wasm', use, quick ? 32 : 128, 0);
+  if (wasmAvailable()) add('cache', 'wasm', use, quick ? 32 : 96, 0);
   return cases;
 }
 

@@ -26,7 +26,8 @@ const maskA = new Float32Array(n * t);
 for (let i = 0; i < n; i++) maskA.fill(1, i * t, i * t + Math.max(1, Math.round(t / 4 + ((3 * t) / 4) * (i / n))));
 const batch = {
   size: n,
-  domainIndex: tf.tensor1d(Int32Array.from({ length: n }, (_, i) => i % 3), 'int32'),
+  // GROUPED=1: rows sorted by domain (the slice path); default interleaved (the gather path).
+  domainIndex: tf.tensor1d(Int32Array.from({ length: n }, (_, i) => (process.env.GROUPED ? Math.floor((3 * i) / n) : i % 3)), 'int32'),
   states: { layers, mask: tf.tensor2d(maskA, [n, t]) },
 } as never;
 const y = tf.tensor1d(Array.from({ length: n }, (_, i) => i % 2));

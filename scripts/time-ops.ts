@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/runtime/backend.js';
-import { dense, embeddingLookup } from '../src/model/ops/index.js';
+import { denseUntransposed as dense, embeddingLookup } from '../src/model/ops/index.js';
 
 const { values } = parseArgs({
   options: {

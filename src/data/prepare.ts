@@ -156,9 +156,13 @@ function vocabObject(list: string[], withZero: boolean): Record<string, number> 
 
 /** Run the whole pipeline; returns the manifest written to `out/manifest.json`. */
 export async function prepareDataset(opts: PrepareOptions): Promise<Manifest> {
-  const loaded = loadDataConfig(opts.config, opts.sets ?? []);
+  return prepareFromConfig(loadDataConfig(opts.config, opts.sets ?? []), opts.out);
+}
+
+/** Same as prepareDataset, for a `data:` block already loaded (e.g. from a whole experiment). */
+export async function prepareFromConfig(loaded: LoadedDataConfig, out: string): Promise<Manifest> {
   const { config } = loaded;
-  return atomicWriteDir(opts.out, async (outTmp) => {
+  return atomicWriteDir(out, async (outTmp) => {
     const work = await fsp.mkdtemp(path.join(os.tmpdir(), 'unictr-prepare-'));
     const duck = await Duck.open(work);
     try {

@@ -87,8 +87,9 @@ export async function buildModels(
     const caches: StateCache[] = [];
     const states: StatesFor = {};
     // Only the rows of the domains this run touches are encoded (training + zero-shot + extra).
-    const active = [...new Set([...trainIds, ...zeroIds, ...extraIds])];
     for (const s of ['train', 'valid', 'test'] as const) {
+      // Zero-shot domains are only ever scored on their test rows.
+      const active = [...new Set([...trainIds, ...extraIds, ...(s === 'test' ? zeroIds : [])])];
       const rows = rowsOfDomains(splits[s], active);
       const cacheRow = new Int32Array(splits[s].rows).fill(-1);
       rows.forEach((r, i) => (cacheRow[r] = i));

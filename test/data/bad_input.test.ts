@@ -41,6 +41,12 @@ const CASES: Case[] = [
     message: /malformed\.json:2: malformed JSON line in reviews file \(expected one JSON object per line\)/,
   },
   {
+    name: 'malformed CSV record',
+    yaml: () => oneSource(path.join(BAD, 'malformed.csv')),
+    cls: DataError,
+    message: /malformed\.csv:3: malformed CSV record in reviews file: expected 4 fields as in the header, found 6/,
+  },
+  {
     name: 'missing key in one JSON record',
     yaml: () => oneSource(path.join(BAD, 'missing_user.json')),
     cls: DataError,

@@ -11,7 +11,7 @@ import { DataError, ConfigError } from '../../util/errors.js';
 import type { MetaColumns, ReviewColumns, SourceConfig } from '../schema.js';
 import { Duck, ident, lit } from './duck.js';
 import { AMAZON_META_COLUMNS, AMAZON_REVIEW_COLUMNS, detectFormat, type ConcreteFormat } from './formats.js';
-import { checkReadable, findMalformedJsonLine, lineOfRecord, readLines } from './text_lines.js';
+import { checkReadable, findCsvProblem, findMalformedJsonLine, lineOfRecord, readLines } from './text_lines.js';
 import { parsePyLiteral } from './py_literal.js';
 import { paperNameFor } from '../domains.js';
 
@@ -85,8 +85,17 @@ async function scanErrors<T>(file: string, format: ConcreteFormat, what: string,
       const bad = await findMalformedJsonLine(file);
       if (bad) throw new DataError(`${file}:${bad.line}: malformed JSON line in ${what} file (expected one JSON object per line): ${bad.reason}`);
     }
+    if (format === 'csv') {
+      const bad = await findCsvProblem(file, csvDelimiter(file));
+      if (bad) throw new DataError(`${file}:${bad.line}: malformed CSV record in ${what} file: ${bad.reason}`);
+    }
     throw new DataError(`${file}: cannot read ${what} file as ${format}: ${msg.split('\n')[0]}`);
   }
+}
+
+/** Tab for `.tsv`, comma otherwise; quoting is RFC 4180 (`"`, doubled to escape). */
+function csvDelimiter(file: string): string {
+  return /\.tsv(\.gz)?$/i.test(file) ? '\t' : ',';
 }
 
 /** Columns present in a table-like source (CSV/Parquet) or the created raw table. */
@@ -148,7 +157,7 @@ async function rawTable(
     if (format === 'arrow') return arrowToTable(duck, file, name, wanted, what);
     const rel =
       format === 'csv'
-        ? `read_csv(${lit(file)}, header=true, all_varchar=true, sample_size=-1)`
+        ? `read_csv(${lit(file)}, header=true, all_varchar=true, delim=${lit(csvDelimiter(file))}, quote='"', escape='"', sample_size=-1)`
         : `read_parquet(${lit(file)})`;
     const have = await columnsOf(duck, rel);
     const empty = Number((await duck.one(`SELECT count(*) AS n FROM ${rel}`))!.n);

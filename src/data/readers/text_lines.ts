@@ -75,3 +75,34 @@ export async function findMalformedJsonLine(file: string): Promise<{ line: numbe
   }
   return null;
 }
+
+/**
+ * First CSV record whose field count differs from the header's, or an unterminated quote
+ * (RFC 4180 quoting: `"` toggles, `""` is an escaped quote). Only used to locate an error DuckDB
+ * reported without a line.
+ */
+export async function findCsvProblem(file: string, delim: string): Promise<{ line: number; reason: string } | null> {
+  let expected = -1;
+  let fields = 1;
+  let inQuote = false;
+  let start = 1;
+  let last = 0;
+  for await (const [n, line] of readLines(file)) {
+    last = n;
+    if (!inQuote) {
+      start = n;
+      fields = 1;
+      if (line === '' && expected >= 0) continue;
+    }
+    for (let i = 0; i < line.length; i++) {
+      const c = line[i];
+      if (c === '"') inQuote = !inQuote;
+      else if (c === delim && !inQuote) fields++;
+    }
+    if (inQuote) continue;
+    if (expected < 0) expected = fields;
+    else if (fields !== expected) return { line: start, reason: `expected ${expected} fields as in the header, found ${fields}` };
+  }
+  if (inQuote) return { line: start, reason: `unterminated quoted field (runs to the end of the file at line ${last})` };
+  return null;
+}

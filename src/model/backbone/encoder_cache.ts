@@ -185,6 +185,22 @@ function checksum(words: Uint16Array, start: number, length: number): number {
   return h >>> 0;
 }
 
+/** writeSync may write less than asked; loop until the whole buffer is out. */
+function writeAll(fd: number, bytes: Uint8Array): void {
+  for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
+}
+
+/** Positioned read of `length` bytes; fewer only at end of file. */
+function readAll(fd: number, bytes: Uint8Array, length: number, position: number): number {
+  let got = 0;
+  while (got < length) {
+    const n = readSync(fd, bytes, got, length - got, position + got);
+    if (n === 0) break;
+    got += n;
+  }
+  return got;
+}
+
 function layerFile(l: number, dtype: CacheDtype): string {
   return `layer_${l}.${dtype === 'float16' ? 'f16' : 'f32'}`;
 }
@@ -210,6 +226,7 @@ async function build(dir: string, opts: StateCacheOptions, header: Omit<CacheHea
       const texts = prompts.slice(start, start + batchSize);
       const tok = encoder.tokenize(texts, opts.maxLength);
       const s = tok.seqLen;
+      if (tok.batch !== texts.length) throw new Error(`encoder ${encoder.id} tokenized ${texts.length} prompts into ${tok.batch} rows`);
       const states = await encoder.encode(tok, layers);
       let batchTokens = 0;
       for (let i = 0; i < tok.batch; i++) {
@@ -239,7 +256,7 @@ async function build(dir: string, opts: StateCacheOptions, header: Omit<CacheHea
           sums[(start + i) * layers.length + li] = checksum(words, at, wl);
           at += wl;
         }
-        writeSync(fds[li]!, new Uint8Array(words.buffer, 0, words.byteLength));
+        writeAll(fds[li]!, new Uint8Array(words.buffer, 0, words.byteLength));
       });
       totalTokens += batchTokens;
       opts.onProgress?.(Math.min(start + batchSize, rows), rows);
@@ -252,7 +269,7 @@ async function build(dir: string, opts: StateCacheOptions, header: Omit<CacheHea
   index.set(sums, rows);
   const indexFd = openSync(path.join(dir, 'index.bin'), 'w');
   try {
-    writeSync(indexFd, new Uint8Array(index.buffer));
+    writeAll(indexFd, new Uint8Array(index.buffer));
   } finally {
     closeSync(indexFd);
   }
@@ -269,7 +286,7 @@ async function build(dir: string, opts: StateCacheOptions, header: Omit<CacheHea
   // header.json is written last: a folder without it is never treated as complete.
   const fd = openSync(path.join(dir, 'header.json'), 'w');
   try {
-    writeSync(fd, JSON.stringify(full, null, 2) + '\n');
+    writeAll(fd, Buffer.from(JSON.stringify(full, null, 2) + '\n'));
   } finally {
     closeSync(fd);
   }
@@ -357,7 +374,7 @@ class DiskStateCache implements StateCache {
       rowIndices.forEach((r, i) => {
         const n = this.lengths[r]! * d;
         const byteLen = n * this.bpe;
-        const got = readSync(fd, bytes, 0, byteLen, this.offsets[r]! * d * this.bpe);
+        const got = readAll(fd, bytes, byteLen, this.offsets[r]! * d * this.bpe);
         const wl = n * (this.bpe / 2);
         if (got !== byteLen || checksum(words, 0, wl) !== this.sums[r * this.layers.length + li]) {
           throw new DataError(

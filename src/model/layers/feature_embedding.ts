@@ -4,8 +4,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { embeddingLookup } from '../ops/embedding_lookup.js';
-import type { BatchTensors } from '../types.js';
-import { ConfigError } from '../../util/errors.js';
+import type { BatchTensors, IdFeatures } from '../types.js';
+import { ConfigError, DataError } from '../../util/errors.js';
 import type { VariableStore } from './variable_store.js';
 
 /** Field order of the [batch, fields, dim] output. */
@@ -29,6 +29,30 @@ export function checkVocab(vocab: VocabSizes, source = 'vocab'): void {
     const v = (vocab as unknown as Record<string, unknown>)[k];
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 2) {
       throw new ConfigError(`${source}: key "${k}" must be an integer ≥ 2 (id 0 is reserved), got ${JSON.stringify(v)}`);
+    }
+  }
+}
+
+/**
+ * Check that every id of a batch lies inside its table (gather would fail on cpu and read
+ * garbage on wasm otherwise). `source` names the data (e.g. "train.arrow rows 0..2047").
+ */
+export function checkIdRanges(f: IdFeatures, vocab: VocabSizes, source: string): void {
+  const cols: [string, Int32Array, number][] = [
+    ['user_id', f.userId, vocab.user],
+    ['item_id', f.itemId, vocab.item],
+    ['brand_id', f.brandId, vocab.brand],
+    ['title_id', f.titleId, vocab.title],
+    ['price_bucket', f.priceBucket, vocab.price_bucket],
+    ['history_item_ids', f.history, vocab.item],
+  ];
+  for (const [col, ids, size] of cols) {
+    for (let i = 0; i < ids.length; i++) {
+      const v = ids[i]!;
+      if (v < 0 || v >= size) {
+        const row = col === 'history_item_ids' ? Math.floor(i / (ids.length / f.size)) : i;
+        throw new DataError(`${source}: column "${col}" row ${row}: id ${v} is outside the vocabulary [0, ${size}) (manifest vocab_sizes)`);
+      }
     }
   }
 }

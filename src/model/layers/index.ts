@@ -1,6 +1,6 @@
 /** Shared layers of the CTR models, re-exported so that a model imports from one place. */
 export { VariableStore } from './variable_store.js';
-export { FeatureEmbedding, FIELDS, NUM_FIELDS, TABLES, checkVocab, flattenFields, type VocabSizes } from './feature_embedding.js';
+export { FeatureEmbedding, FIELDS, NUM_FIELDS, TABLES, checkVocab, checkIdRanges, flattenFields, type VocabSizes } from './feature_embedding.js';
 export { MlpBlock, activate, applyDropout, type Activation, type MlpBlockOptions } from './mlp_block.js';
 export { CrossNet } from './cross_net.js';
 export { CompressedInteractionNet } from './compressed_interaction_net.js';

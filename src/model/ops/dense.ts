@@ -3,13 +3,30 @@
  *
  * On the wasm backend a plain 2-D matMul runs at ≈20 GFLOP/s while transposed or batched matMuls
  * fall back to a slow path (1–2 GFLOP/s); tfjs's own matMul gradient uses transposeA/transposeB.
- * So inputs are flattened to 2-D and the transposes are materialised before multiplying.
- * Figures and the backend decision: docs/runtime.md.
+ * So inputs are flattened to 2-D and the transposes are materialised before multiplying. On the cpu
+ * backend that copy costs more than it saves, so only wasm takes this path (figures: docs/runtime.md).
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-/** x: [..., in], kernel: [in, out], bias: [out] → [..., out]. */
+/**
+ * x: [..., in], kernel: [in, out], bias: [out] → [..., out].
+ * On wasm it runs {@link denseUntransposed}; elsewhere the built-in matMul and its gradient, which
+ * the cpu and native backends run at least as fast without materialised transposes.
+ */
 export function dense(x: tf.Tensor, kernel: tf.Tensor2D | tf.Variable, bias?: tf.Tensor1D | tf.Variable): tf.Tensor {
+  if (tf.getBackend() === 'wasm') return denseUntransposed(x, kernel, bias);
+  const [nIn, nOut] = kernel.shape as [number, number];
+  if (x.shape[x.shape.length - 1] !== nIn) {
+    throw new Error(`dense: input last dim ${x.shape[x.shape.length - 1]} does not match kernel [${kernel.shape.join(', ')}]`);
+  }
+  return tf.tidy(() => {
+    const y = tf.matMul(tf.reshape(x, [-1, nIn]) as tf.Tensor2D, kernel);
+    return tf.reshape(bias ? tf.add(y, bias) : y, [...x.shape.slice(0, -1), nOut]);
+  });
+}
+
+/** The same layer with a custom gradient made only of untransposed 2-D matMuls (any backend). */
+export function denseUntransposed(x: tf.Tensor, kernel: tf.Tensor2D | tf.Variable, bias?: tf.Tensor1D | tf.Variable): tf.Tensor {
   const [nIn, nOut] = kernel.shape as [number, number];
   const lead = x.shape.slice(0, -1);
   if (x.shape[x.shape.length - 1] !== nIn) {

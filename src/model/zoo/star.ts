@@ -3,18 +3,20 @@
  * per-domain weights combined element-wise, W_k = W_shared ⊙ W_domain_k and b_k = b_shared +
  * b_domain_k, so each domain gets its own network that still shares most statistics. An auxiliary
  * network reads the domain indicator (a learnt domain embedding) together with the features and
- * its logit is added to the star logit. Partitioned normalization is not implemented (the towers
- * have no normalization).
+ * its logit is added to the star logit. Optional partitioned normalization (PN) normalizes the star
+ * input with each domain's own statistics and scale/shift (γ·γ_k, β + β_k).
  *
  * Variables: `star.<layer>.shared.{kernel,bias}`, `star.<layer>.domain.<k>.{kernel,bias}` (domain
  * kernels start at 1 so that every domain starts from the shared network), `domain_embedding`,
- * `aux.<layer>.*`.
+ * `aux.<layer>.*`; with PN `pn.{gamma,beta}` [D], `pn.domain_{gamma,beta}` [domains, D] and the
+ * non-trainable `pn.moving_{mean,variance}` [domains, D].
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { dense } from '../ops/dense.js';
 import { FeatureEmbedding, flattenFields, NUM_FIELDS } from '../layers/feature_embedding.js';
 import { applyDropout, MlpBlock } from '../layers/mlp_block.js';
+import type { VariableStore } from '../layers/variable_store.js';
 import type { BatchTensors, ForwardOptions, ModelOutputs } from '../types.js';
 import { commonOptions, domainOneHot, MultiDomainModel, schemaParts, selectTowerLogits, type ZooArgs } from './base.js';
 
@@ -22,8 +24,72 @@ export const STAROptions = z.strictObject({
   ...commonOptions,
   star_hidden_units: schemaParts.units.default([1024, 512, 256]),
   aux_hidden_units: schemaParts.units.default([256, 128]),
+  partitioned_norm: z.boolean().default(false),
 });
 export type STAROptions = z.output<typeof STAROptions>;
+
+/**
+ * Partitioned normalization: in training each sample is normalized with the batch statistics of
+ * its own domain's rows (batches mix domains), and each domain's running statistics move towards
+ * them; in evaluation the running statistics of the scoring domain are used. Scale γ ⊙ γ_k, shift
+ * β + β_k. `indicator` is the [batch, domains] one-hot of the domain whose parameters apply.
+ */
+export class PartitionedNorm {
+  readonly gamma: tf.Variable;
+  readonly beta: tf.Variable;
+  readonly domainGamma: tf.Variable;
+  readonly domainBeta: tf.Variable;
+  readonly movingMean: tf.Variable;
+  readonly movingVariance: tf.Variable;
+
+  constructor(
+    store: VariableStore,
+    domains: number,
+    dim: number,
+    readonly momentum = 0.1,
+    readonly epsilon = 1e-5,
+  ) {
+    this.gamma = store.constant('gamma', [dim], 1);
+    this.beta = store.zeros('beta', [dim]);
+    this.domainGamma = store.constant('domain_gamma', [domains, dim], 1);
+    this.domainBeta = store.zeros('domain_beta', [domains, dim]);
+    this.movingMean = store.zeros('moving_mean', [domains, dim], false);
+    this.movingVariance = store.constant('moving_variance', [domains, dim], 1, false);
+  }
+
+  apply(x: tf.Tensor2D, indicator: tf.Tensor2D, training: boolean): tf.Tensor2D {
+    let mean: tf.Tensor2D;
+    let variance: tf.Tensor2D;
+    if (training) {
+      const indT = tf.transpose(indicator) as tf.Tensor2D; // [domains, b]
+      const count = tf.sum(indT, 1, true); // [domains, 1]
+      const n = tf.maximum(count, 1);
+      const dMean = tf.div(tf.matMul(indT, x), n) as tf.Tensor2D;
+      const dVar = tf.relu(tf.sub(tf.div(tf.matMul(indT, tf.square(x)), n), tf.square(dMean))) as tf.Tensor2D;
+      this.updateRunning(dMean, dVar, count);
+      mean = tf.matMul(indicator, dMean);
+      variance = tf.matMul(indicator, dVar);
+    } else {
+      mean = tf.matMul(indicator, this.movingMean as tf.Tensor2D);
+      variance = tf.matMul(indicator, this.movingVariance as tf.Tensor2D);
+    }
+    const normed = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, this.epsilon)));
+    const g = tf.mul(this.gamma, tf.matMul(indicator, this.domainGamma as tf.Tensor2D));
+    const b = tf.add(this.beta, tf.matMul(indicator, this.domainBeta as tf.Tensor2D));
+    return tf.add(tf.mul(normed, g), b) as tf.Tensor2D;
+  }
+
+  /** Domains absent from the batch keep their running statistics. */
+  private updateRunning(dMean: tf.Tensor2D, dVar: tf.Tensor2D, count: tf.Tensor2D): void {
+    tf.tidy(() => {
+      const present = tf.mul(tf.cast(tf.greater(count, 0), 'float32'), this.momentum); // [domains, 1]
+      const unbiased = tf.mul(dVar, tf.div(count, tf.maximum(tf.sub(count, 1), 1)));
+      const mix = (old: tf.Tensor, now: tf.Tensor) => tf.add(tf.mul(old, tf.sub(1, present)), tf.mul(now, present));
+      this.movingMean.assign(mix(this.movingMean, dMean));
+      this.movingVariance.assign(mix(this.movingVariance, unbiased));
+    });
+  }
+}
 
 interface StarLayer {
   kernel: tf.Variable;
@@ -38,6 +104,7 @@ export class STAR extends MultiDomainModel {
   private readonly domainEmbedding: tf.Variable;
   private readonly aux: MlpBlock;
   private readonly dropout: number;
+  private readonly pn?: PartitionedNorm;
 
   constructor(args: ZooArgs, o: STAROptions) {
     super('star', args.domains, args.seed);
@@ -45,6 +112,7 @@ export class STAR extends MultiDomainModel {
     const m = args.domains.length;
     this.dropout = o.net_dropout;
     this.embedding = new FeatureEmbedding(this.store.scope('embedding'), args.vocab, { dim: d, initStd: o.embedding_init_std });
+    if (o.partitioned_norm) this.pn = new PartitionedNorm(this.store.scope('pn'), m, NUM_FIELDS * d);
     const dims = [NUM_FIELDS * d, ...o.star_hidden_units, 1];
     for (let i = 0; i + 1 < dims.length; i++) {
       const s = this.store.scope('star').scope(i);
@@ -80,10 +148,23 @@ export class STAR extends MultiDomainModel {
     return flattenFields(this.embedding.apply(batch));
   }
 
-  /** Star-topology logits of every domain network, without the auxiliary logit. */
+  /** Star-topology logits of every domain network on the (normalized) features, without the auxiliary logit. */
   towerLogits(batch: BatchTensors, opts: ForwardOptions): tf.Tensor2D {
-    const x = this.features(batch);
-    return tf.concat(this.domains.map((_, k) => this.starNet(x, k, opts)), 1) as tf.Tensor2D;
+    return this.starLogits(this.features(batch), this.indicator(batch, opts), opts);
+  }
+
+  private starLogits(x: tf.Tensor2D, indicator: tf.Tensor2D, opts: ForwardOptions): tf.Tensor2D {
+    // Every domain's network reads the sample normalized with the sample's own domain (or head).
+    const xs = this.pn ? this.pn.apply(x, indicator, opts.training) : x;
+    return tf.concat(this.domains.map((_, k) => this.starNet(xs, k, opts)), 1) as tf.Tensor2D;
+  }
+
+  /** [batch, domains] one-hot of the domain scoring each sample: `head` if given, else its own. */
+  private indicator(batch: BatchTensors, opts: ForwardOptions): tf.Tensor2D {
+    const m = this.domains.length;
+    return typeof opts.head === 'number'
+      ? domainOneHot(tf.fill([batch.size], opts.head, 'int32') as tf.Tensor1D, m)
+      : domainOneHot(batch.domainIndex, m);
   }
 
   /** Auxiliary logit [batch] for the given [batch, domains] indicator. */
@@ -94,13 +175,8 @@ export class STAR extends MultiDomainModel {
 
   override forward(batch: BatchTensors, opts: ForwardOptions): ModelOutputs {
     const x = this.features(batch);
-    const m = this.domains.length;
-    const star = tf.concat(this.domains.map((_, k) => this.starNet(x, k, opts)), 1) as tf.Tensor2D;
-    const own = selectTowerLogits(this.name, star, batch.domainIndex, opts.head);
-    const indicator =
-      typeof opts.head === 'number'
-        ? domainOneHot(tf.fill([batch.size], opts.head, 'int32') as tf.Tensor1D, m)
-        : domainOneHot(batch.domainIndex, m);
+    const indicator = this.indicator(batch, opts);
+    const own = selectTowerLogits(this.name, this.starLogits(x, indicator, opts), batch.domainIndex, opts.head);
     return { logits: tf.add(own, this.auxLogit(x, indicator, opts)) as tf.Tensor1D };
   }
 }

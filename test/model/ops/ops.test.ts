@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../../src/runtime/backend.js';
-import { dense, embeddingLookup } from '../../../src/model/ops/index.js';
+import { dense, denseUntransposed, embeddingLookup } from '../../../src/model/ops/index.js';
 import { Rng } from '../../../src/util/rng.js';
 
 function randArray(rng: Rng, n: number): Float32Array {
@@ -50,7 +50,7 @@ function denseCase(seed: number, xShape: number[], nOut: number): Case {
 }
 
 /** Gradients of sum(dense(x, W, b) * R) w.r.t. x, W, b, with the custom op or the built-in one. */
-function denseGrads(c: Case, builtin: boolean, withBias: boolean): Float32Array[] {
+function denseGrads(c: Case, builtin: boolean, withBias: boolean, custom = denseUntransposed): Float32Array[] {
   return tf.tidy(() => {
     const x = tf.tensor(c.x, c.xShape);
     const w = tf.tensor2d(c.w, [c.nIn, c.nOut]);
@@ -63,7 +63,7 @@ function denseGrads(c: Case, builtin: boolean, withBias: boolean): Float32Array[
         y = tf.reshape(tf.matMul(tf.reshape(xs, [-1, c.nIn]) as tf.Tensor2D, ws), [...c.xShape.slice(0, -1), c.nOut]);
         if (bs) y = tf.add(y, bs);
       } else {
-        y = dense(xs, ws, bs);
+        y = custom(xs, ws, bs);
       }
       return tf.sum(tf.mul(y, r));
     };
@@ -74,7 +74,7 @@ function denseGrads(c: Case, builtin: boolean, withBias: boolean): Float32Array[
 
 function denseLoss(c: Case, x: Float32Array, w: Float32Array, b: Float32Array): number {
   return tf.tidy(() => {
-    const y = dense(tf.tensor(x, c.xShape), tf.tensor2d(w, [c.nIn, c.nOut]), tf.tensor1d(b));
+    const y = denseUntransposed(tf.tensor(x, c.xShape), tf.tensor2d(w, [c.nIn, c.nOut]), tf.tensor1d(b));
     return tf.sum(tf.mul(y, tf.tensor(c.r, [...c.xShape.slice(0, -1), c.nOut]))).dataSync()[0]!;
   });
 }
@@ -148,7 +148,7 @@ for (const [name, shape, nOut] of cases) {
 const refEmb = embGrad(embCase(2), true);
 
 for (const backend of ['cpu', 'wasm'] as const) {
-  test(`dense gradients match built-in and finite differences (${backend})`, async () => {
+  test(`dense / denseUntransposed gradients match built-in and finite differences (${backend})`, async () => {
     await initBackend({ backend });
     for (const [name, shape, nOut] of cases) {
       const c = denseCase(1, shape, nOut);
@@ -157,6 +157,9 @@ for (const backend of ['cpu', 'wasm'] as const) {
       assertClose(withBias[0]!, ref[0]!, 1e-5, `${name} dX`);
       assertClose(withBias[1]!, ref[1]!, 1e-5, `${name} dW`);
       assertClose(withBias[2]!, ref[2]!, 1e-5, `${name} db`);
+      // The dispatching op (custom path on wasm, built-in elsewhere) agrees too.
+      const viaDense = denseGrads(c, false, true, dense);
+      viaDense.forEach((g, i) => assertClose(g, ref[i]!, 1e-5, `${name} dense() grad ${i}`));
       const noBias = denseGrads(c, false, false);
       assert.equal(noBias.length, 2);
       assertClose(noBias[0]!, refDense.get(name)![0]!, 1e-5, `${name} dX (no bias)`);
@@ -166,7 +169,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
         assertClose([withBias[which]![idx]!], [fd], 2e-2, `${name} finite difference arg ${which}[${idx}]`);
       }
       // Forward equals a plain matMul.
-      const y = tf.tidy(() => dense(tf.tensor(c.x, shape), tf.tensor2d(c.w, [c.nIn, nOut]), tf.tensor1d(c.b)));
+      const y = tf.tidy(() => denseUntransposed(tf.tensor(c.x, shape), tf.tensor2d(c.w, [c.nIn, nOut]), tf.tensor1d(c.b)));
       assert.deepEqual(y.shape, [...shape.slice(0, -1), nOut]);
       y.dispose();
     }

@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { selectDomainRows } from '../../../src/model/zoo/single_domain.js';
+import { checkIdRanges } from '../../../src/model/layers/feature_embedding.js';
 import { makeSynthetic } from './helpers.js';
 
 test('selectDomainRows keeps exactly the rows of the domain, in order', () => {
@@ -28,4 +29,13 @@ test('every batch built from the selected rows holds only that domain, and all o
     assert.deepEqual(Array.from(rows), expected);
   }
   assert.equal(total, 3000);
+});
+
+test('checkIdRanges names the column and row of an id outside its table', () => {
+  const data = makeSynthetic(3, { rows: 10 });
+  checkIdRanges(data.features, data.vocab, 'train.arrow');
+  data.features.history[3 * 5 + 2] = data.vocab.item;
+  assert.throws(() => checkIdRanges(data.features, data.vocab, 'train.arrow'), /train\.arrow: column "history_item_ids" row 3: id 41 is outside the vocabulary \[0, 41\)/);
+  data.features.brandId[7] = -1;
+  assert.throws(() => checkIdRanges(data.features, data.vocab, 'x'), /column "brand_id" row 7/);
 });

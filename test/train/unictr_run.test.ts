@@ -1,0 +1,102 @@
+/**
+ * Uni-CTR through the CLI on the tiny config: zero-shot scoring, adding a domain without
+ * retraining (only the new DSN changes), predictions as CSV and Arrow, eval reproducing metrics.
+ */
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { tableFromIPC } from 'apache-arrow';
+import { ROOT, runCli } from '../helpers/cli.js';
+import { loadCheckpoint } from '../../src/train/checkpoint.js';
+
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'unictr-uni-'));
+const run = path.join(tmp, 'run');
+const common = ['--backend', 'wasm'];
+const sets = [
+  '--set', `dataset_dir=${path.join(tmp, 'data')}`,
+  '--set', `backbone.cache_dir=${path.join(tmp, 'cache')}`,
+  '--set', 'domains.train=[Synthetic A, Synthetic B]',
+  '--set', 'domains.zero_shot=[Synthetic D]',
+  '--set', 'train.epochs=2',
+  '--set', 'train.max_train_rows=320',
+];
+
+before(() => {
+  const r = runCli(['train', '--config', path.join(ROOT, 'experiments/tiny.yaml'), '--out', run, ...sets, ...common]);
+  assert.equal(r.code, 0, r.stderr);
+});
+
+test('train scores the zero-shot domain with the general network', () => {
+  const m = JSON.parse(readFileSync(path.join(run, 'metrics.json'), 'utf8'));
+  assert.deepEqual(Object.keys(m.test), ['Synthetic A', 'Synthetic B']);
+  assert.equal(m.zero_shot['Synthetic D'].head, 'general');
+  assert.match(m.zero_shot_head_choice, /general network/);
+  assert.ok(m.zero_shot['Synthetic D'].rows > 0);
+});
+
+test('eval reproduces the metrics from the best checkpoint', () => {
+  const before = JSON.parse(readFileSync(path.join(run, 'metrics.json'), 'utf8'));
+  const r = runCli(['eval', '--run', run, '--json', ...common]);
+  assert.equal(r.code, 0, r.stderr);
+  const printed = JSON.parse(r.stdout);
+  assert.deepEqual(printed.test, before.test);
+});
+
+test('zero-shot command scores another unseen domain; a training domain is refused', () => {
+  const r = runCli(['zero-shot', '--run', run, '--domain', 'Synthetic C', '--json', ...common]);
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.equal(out.zero_shot['Synthetic C'].head, 'general');
+  assert.ok(existsSync(path.join(run, 'predictions/zero_shot_synthetic-c.csv')));
+  const bad = runCli(['zero-shot', '--run', run, '--domain', 'Synthetic A', ...common]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /was a training domain/);
+  const unknown = runCli(['zero-shot', '--run', run, '--domain', 'Nowhere', ...common]);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /unknown domain "Nowhere"/);
+});
+
+test('predict writes CSV and Arrow probabilities', () => {
+  const csv = path.join(tmp, 'p.csv');
+  const arrow = path.join(tmp, 'p.arrow');
+  assert.equal(runCli(['predict', '--run', run, '--split', 'test', '--out', csv, ...common]).code, 0);
+  const r = runCli(['predict', '--run', run, '--split', 'test', '--head', 'general', '--out', arrow, ...common]);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = readFileSync(csv, 'utf8').trim().split('\n');
+  assert.equal(lines[0], 'row_id,domain,label,score,head');
+  const table = tableFromIPC(readFileSync(arrow));
+  assert.equal(table.numRows, lines.length - 1);
+  const scores = table.getChild('score')!.toArray() as Float64Array;
+  assert.ok(scores.every((s) => s > 0 && s < 1));
+  assert.ok((table.getChild('head')!.toArray() as string[]).every((h) => h === 'general'));
+});
+
+test('add-domain trains only the new DSN and scores its test rows', () => {
+  const bestBefore = loadCheckpoint(path.join(run, 'checkpoints/model/best'));
+  const r = runCli(['add-domain', '--run', run, '--domain', 'Synthetic C', '--set', 'train.epochs=1', '--json', ...common]);
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.ok(out.test['Synthetic C'].rows > 0);
+  const after = loadCheckpoint(path.join(run, 'checkpoints/added-synthetic-c/best'));
+  let newVars = 0;
+  for (const [name, v] of Object.entries(after.variables)) {
+    const old = bestBefore.variables[name];
+    if (!old) {
+      assert.match(name, /^dsn\.2\./, `only the new DSN is new: ${name}`);
+      newVars++;
+      continue;
+    }
+    assert.deepEqual(v.values, old.values, `${name} must stay frozen`);
+  }
+  assert.ok(newVars > 0);
+  const m = JSON.parse(readFileSync(path.join(run, 'metrics.json'), 'utf8'));
+  assert.ok(m.added_domains['Synthetic C']);
+  // The reopened run carries the added DSN.
+  const ev = runCli(['predict', '--run', run, '--domain', 'Synthetic C', '--out', path.join(tmp, 'c.csv'), ...common]);
+  assert.equal(ev.code, 0, ev.stderr);
+  assert.match(readFileSync(path.join(tmp, 'c.csv'), 'utf8'), /Synthetic C,\d,[0-9.e-]+,Synthetic C/);
+  const again = runCli(['add-domain', '--run', run, '--domain', 'Synthetic C', ...common]);
+  assert.equal(again.code, 2);
+});
