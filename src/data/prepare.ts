@@ -22,6 +22,14 @@ import { SCHEMA_VERSION, writeSplitFile, type SplitBatch } from './arrow_io.js';
 import { HISTORY_LEN, PRICE_BUCKETS, SPLITS, type Manifest, type SplitName } from './types.js';
 
 const BATCH_ROWS = 65536;
+const PROFILE = process.env.UNICTR_PROFILE === '1';
+let stageStart = 0;
+/** `UNICTR_PROFILE=1`: stage wall times on stderr. */
+function stage(name: string): void {
+  const now = performance.now();
+  if (PROFILE && stageStart > 0) process.stderr.write(`[prepare ${((now - stageStart) / 1000).toFixed(2)}s] ${name}\n`);
+  stageStart = now;
+}
 
 export interface PrepareOptions {
   config: string;
@@ -166,11 +174,12 @@ export async function prepareFromConfig(loaded: LoadedDataConfig, out: string): 
     const work = await fsp.mkdtemp(path.join(os.tmpdir(), 'unictr-prepare-'));
     const duck = await Duck.open(work);
     try {
+      stage('start');
       await duck.exec(CREATE_TABLES_SQL);
-      const domains = new DomainRegistry(config.domains, loaded.file);
+      const domains = new DomainRegistry(config.domains);
       const sources: Manifest['sources'] = [];
       for (const [i, s] of config.sources.entries()) {
-        const ctx = { duck, tmpDir: work, src: i, key: `${loaded.file}: key "data.sources.${i}"`, domains };
+        const ctx = { duck, tmpDir: work, src: i, configFile: loaded.file, key: `data.sources.${i}`, domains };
         const reviews = path.resolve(loaded.dir, s.reviews);
         await loadReviews(ctx, s, reviews);
         sources.push({ path: s.reviews, ...(await sha256File(reviews)) });
@@ -188,8 +197,11 @@ export async function prepareFromConfig(loaded: LoadedDataConfig, out: string): 
         const missing = names.find((_, id) => !seen.has(id));
         if (missing) throw new ConfigError(`${loaded.file}: key "data.domains": domain "${missing}" has no review rows in any source`);
       }
+      stage('read sources');
       await buildRows(duck, config);
+      stage('join, ids, prices (SQL)');
       const p = await fetchRows(duck);
+      stage('fetch rows');
       const { rows } = p;
       const hist = buildHistory(rows.userId, rows.label, p.vocab.user.length);
       const maker = new PromptMaker(loaded, p, hist, names);
@@ -197,6 +209,7 @@ export async function prepareFromConfig(loaded: LoadedDataConfig, out: string): 
       for (let i = 0; i < rows.n; i++) {
         if (maker.prompt(i).length < config.max_prompt_chars) keep.push(i);
       }
+      stage('history + prompt lengths');
       const dropped = rows.n - keep.length;
       if (dropped > 0) log.info(`dropped ${dropped} rows whose prompt has ${config.max_prompt_chars} characters or more`);
       const split = splitRows(Int32Array.from(keep), rows.domainId, names.length);
@@ -213,6 +226,7 @@ export async function prepareFromConfig(loaded: LoadedDataConfig, out: string): 
           d.positives += rows.label[i]!;
         }
         await writeSplitFile(path.join(outTmp, files[s]), batchesOf(split[s], p, hist, maker, names));
+        stage(`write ${s}`);
       }
       const manifest: Manifest = {
         schema_version: SCHEMA_VERSION,
@@ -240,6 +254,7 @@ export async function prepareFromConfig(loaded: LoadedDataConfig, out: string): 
       };
       await fsp.writeFile(path.join(outTmp, 'vocab.json'), JSON.stringify(vocab) + '\n');
       await fsp.writeFile(path.join(outTmp, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+      stage('vocab + manifest');
       return manifest;
     } finally {
       duck.close();

@@ -6,9 +6,6 @@
  * dynamically, and a missing or broken one falls through to the next.
  */
 import * as tf from '@tensorflow/tfjs-core';
-// tfjs-core registers no gradients and its ESM gradient files do not load under plain Node; the
-// umbrella package's Node bundle registers them all into tfjs-core's global registry.
-import '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { UserError } from '../util/errors.js';
@@ -99,6 +96,9 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
   }
   const order: Exclude<BackendChoice, 'auto'>[] = requested === 'auto' ? ['gpu', 'node', 'wasm', 'cpu'] : [requested];
   const skipped: string[] = [];
+  // tfjs-core registers no gradients and its ESM gradient files do not load under plain Node; the
+  // umbrella package's Node bundle registers them all into tfjs-core's global registry.
+  await import('@tensorflow/tfjs');
   for (const choice of order) {
     try {
       await tryChoice(choice, opts.threads);

@@ -230,6 +230,14 @@ test('2014 files: JSON-lines reviews and Python-literal metadata (no eval), cust
       `Vintage Shop: The user ID is user_1, who clicked product 'Men's "Best" Shoes' recently. The ID of current product is product_2, the title is 'Café Mug ☕', the brand is 'Mugs & Co', the price is 5$.`,
       `Vintage Shop: The user ID is user_1, who clicked product 'Men's "Best" Shoes' & product 'Café Mug ☕' recently. The ID of current product is product_3, the title is 'Tab\tbed', the brand is 'unknown', the price is 4.08$.`, // mean (3.17 + 5) / 2 = 4.085 in binary is 4.08499…, printed %.2f
     ]);
+    // format: auto tells the Python-literal metadata from JSON by its first line.
+    const auto = readFileSync(path.join(BASIC, 'old.yaml'), 'utf8')
+      .replace(/format: json2014/g, 'format: auto')
+      .replace('old_reviews.json', JSON.stringify(path.join(BASIC, 'old_reviews.json')))
+      .replace('old_meta.json', JSON.stringify(path.join(BASIC, 'old_meta.json')));
+    const out2 = path.join(dir, 'auto');
+    await prepareDataset({ config: writeYaml(dir, 'auto.yaml', auto), out: out2 });
+    assert.deepEqual((await loadSplit(out2, 'test')).prompt, all.slice(2));
   } finally {
     cleanup();
   }

@@ -3,7 +3,6 @@
  * dataset folder.
  */
 import type { CommandModule } from 'yargs';
-import { loadSplit, readManifest } from '../../data/dataset.js';
 import { SPLITS, type Manifest } from '../../data/types.js';
 
 interface InspectArgs {
@@ -29,6 +28,7 @@ export const inspectCommand: CommandModule<object, InspectArgs> = {
       .positional('dir', { type: 'string', demandOption: true, describe: 'folder written by "unictr prepare"' })
       .option('samples', { type: 'number', default: 2, describe: 'sample prompts per domain (from train)' }) as never,
   handler: async (args) => {
+    const { loadSplit, readManifest } = await import('../../data/dataset.js');
     const m = await readManifest(args.dir);
     const out: string[] = [
       `dataset ${args.dir} (schema ${m.schema_version}, template ${m.template.name}, config ${m.config_hash.slice(0, 12)})`,

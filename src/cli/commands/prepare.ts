@@ -2,7 +2,6 @@
  * `unictr prepare --config <yaml> --out <dir> [--set k=v ...]`: raw sources → processed dataset.
  */
 import type { CommandModule } from 'yargs';
-import { prepareDataset } from '../../data/prepare.js';
 import { formatCounts } from './inspect.js';
 
 interface PrepareArgs {
@@ -20,6 +19,7 @@ export const prepareCommand: CommandModule<object, PrepareArgs> = {
       .option('out', { type: 'string', demandOption: true, describe: 'output folder (replaced atomically)' })
       .option('set', { type: 'string', array: true, describe: 'override a config key, e.g. --set data.join=inner' }) as never,
   handler: async (args) => {
+    const { prepareDataset } = await import('../../data/prepare.js');
     const manifest = await prepareDataset({ config: args.config, out: args.out, sets: args.set ?? [] });
     process.stdout.write(`wrote ${args.out}\n${formatCounts(manifest)}`);
   },

@@ -23,10 +23,7 @@ CREATE TABLE meta_all (src INTEGER, mord BIGINT, item VARCHAR, title VARCHAR, br
 /** Mutable domain registry: fixed by config `domains`, or grown in order of first appearance. */
 export class DomainRegistry {
   readonly names: string[];
-  constructor(
-    fixed: string[] | undefined,
-    readonly configFile: string,
-  ) {
+  constructor(fixed: string[] | undefined) {
     this.names = fixed ? [...fixed] : [];
     this.fixed = fixed !== undefined;
   }
@@ -54,14 +51,10 @@ interface LoadContext {
   duck: Duck;
   tmpDir: string;
   src: number;
-  /** Key path of this source in the config, e.g. `data.sources.2`. */
+  /** The config file and the key path of this source in it, e.g. `data.sources.2`. */
+  configFile: string;
   key: string;
   domains: DomainRegistry;
-}
-
-export interface SourceFiles {
-  reviews: string;
-  meta?: string;
 }
 
 function isJson(f: ConcreteFormat): boolean {
@@ -232,7 +225,7 @@ async function pyLiteralToJsonl(file: string, out: string): Promise<void> {
 export async function loadReviews(ctx: LoadContext, s: SourceConfig, file: string): Promise<void> {
   const { duck, src } = ctx;
   await checkReadable(file, 'reviews');
-  const format = await detectFormat(file, s.format, `${ctx.key}.format`);
+  const format = await detectFormat(file, s.format, `${ctx.configFile}: key "${ctx.key}.format"`);
   const cols: ReviewColumns = { ...AMAZON_REVIEW_COLUMNS, ...s.columns };
   const wanted = [cols.user, cols.item, cols.rating, cols.time];
   if (s.domain_column) wanted.push(s.domain_column);
@@ -278,7 +271,7 @@ export async function loadReviews(ctx: LoadContext, s: SourceConfig, file: strin
     }
     domainExpr = `CASE ${dc} ${ids.map(([d, id]) => `WHEN ${lit(d)} THEN ${id}`).join(' ')} END`;
   } else {
-    domainExpr = String(ctx.domains.idOf(s.domain!, `${ctx.key}.domain`));
+    domainExpr = String(ctx.domains.idOf(s.domain!, `${ctx.configFile}: key "${ctx.key}.domain"`));
   }
   await duck.exec(
     `INSERT INTO reviews_all SELECT ${src}, ${domainExpr}, rowid, ${ident(cols.user)}, ${ident(cols.item)}, CAST(${r} AS DOUBLE), CAST(round(CAST(${t} AS DOUBLE)) AS BIGINT) FROM ${raw};
@@ -303,7 +296,7 @@ function priceExpr(col: string, jsonTyped: boolean): string {
 export async function loadMeta(ctx: LoadContext, s: SourceConfig, file: string): Promise<void> {
   const { duck, src } = ctx;
   await checkReadable(file, 'metadata');
-  let format = await detectFormat(file, s.meta_format, `${ctx.key}.meta_format`);
+  let format = await detectFormat(file, s.meta_format, `${ctx.configFile}: key "${ctx.key}.meta_format"`);
   const cols: MetaColumns = { ...AMAZON_META_COLUMNS, ...(s.meta_columns as Partial<MetaColumns>) };
   let readFrom = file;
   if (format === 'json2014') {

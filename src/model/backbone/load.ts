@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
-import { ModelFolderError } from '../../util/errors.js';
+import { ConfigError, ModelFolderError } from '../../util/errors.js';
 import { atomicWriteFile } from '../../util/fs.js';
 import { readBertConfig, type BertConfig } from './configuration_bert.js';
 import { SafetensorsFile } from './weights.js';
@@ -103,6 +103,8 @@ async function downloadModel(id: string): Promise<string> {
 
 /** Load a BERT-family Hugging Face model folder as a Backbone. */
 export async function loadBackbone(folder: string, opts: LoadBackboneOptions = {}): Promise<BertEncoder> {
+  const tuning = opts.tuning ?? 'frozen';
+  if (!['frozen', 'lora', 'full'].includes(tuning)) throw new ConfigError(`backbone tuning "${String(tuning)}" is not one of frozen, lora, full`);
   let dir = folder;
   if (!existsSync(folder) && opts.allowDownload) dir = await downloadModel(folder);
   const abs = checkFolder(dir);
@@ -113,7 +115,7 @@ export async function loadBackbone(folder: string, opts: LoadBackboneOptions = {
   const hash = createHash('sha256').update(st.sha256()).update(readFileSync(path.join(abs, 'tokenizer.json'))).digest('hex').slice(0, 16);
   const id = `bert-L${cfg.numHiddenLayers}-H${cfg.hiddenSize}-A${cfg.numAttentionHeads}-I${cfg.intermediateSize}-${cfg.hiddenAct}:${hash}`;
   return new BertEncoder(cfg, weights, {
-    tuning: opts.tuning ?? 'frozen',
+    tuning,
     lora: resolveLoraOptions(opts.lora),
     id,
     seed: opts.seed ?? 0,

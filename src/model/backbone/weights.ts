@@ -100,7 +100,8 @@ export class SafetensorsFile {
     const out = new Float32Array(n);
     switch (e.dtype) {
       case 'F32':
-        for (let i = 0; i < n; i++) out[i] = view.getFloat32(i * 4, true);
+        if (LITTLE_ENDIAN && view.byteOffset % 4 === 0) out.set(new Float32Array(view.buffer, view.byteOffset, n));
+        else for (let i = 0; i < n; i++) out[i] = view.getFloat32(i * 4, true);
         break;
       case 'F16':
         for (let i = 0; i < n; i++) out[i] = halfToFloat(view.getUint16(i * 2, true));
@@ -120,6 +121,8 @@ export class SafetensorsFile {
     return { shape: e.shape.slice(), data: out };
   }
 }
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 function halfToFloat(h: number): number {
   const sign = h & 0x8000 ? -1 : 1;

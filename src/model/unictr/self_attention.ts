@@ -1,8 +1,10 @@
 /**
  * Multi-head self-attention across the tokens of each sample, with padded keys masked out.
  *
- * Q, K and V come from one fused Linear ([w, 3w], one 2-D matMul instead of three), heads are
- * folded into the batch axis for the score and mixing matMuls, and an output Linear follows.
+ * Q, K and V come from one fused Linear ([w, 3w], one 2-D matMul instead of three); each head's
+ * scores and mixing are batched matMuls over the samples; an output Linear follows. Batched matMuls
+ * run at ~1.5 GFLOP/s on wasm against ~17 for 2-D ones, but one 2-D matMul per sample is ~10×
+ * slower still (per-call overhead): benchmarks/attention_matmul.bench.ts.
  * Variables `<scope>.qkv.kernel|bias`, `<scope>.output.kernel|bias`.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -34,21 +36,20 @@ export class SelfAttention {
    */
   apply(x: tf.Tensor3D, keyBias: tf.Tensor4D): tf.Tensor3D {
     return tf.tidy(() => {
-      const [n, t, w] = x.shape;
+      const [n, t] = x.shape;
       const h = this.heads;
-      const dh = this.headDim;
-      const qkv = this.qkv.apply(x);
-      const [q, k, v] = tf.split(qkv, 3, 2) as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
-      const toHeads = (z: tf.Tensor3D): tf.Tensor3D =>
-        tf.reshape(tf.transpose(tf.reshape(z, [n, t, h, dh]), [0, 2, 1, 3]), [n * h, t, dh]);
-      const qh = tf.mul(toHeads(q), 1 / Math.sqrt(dh));
-      const kh = toHeads(k);
-      const vh = toHeads(v);
-      const scores = tf.reshape(tf.matMul(qh, kh, false, true), [n, h, t, t]);
-      const probs = tf.softmax(tf.add(scores, keyBias));
-      const mixed = tf.matMul(tf.reshape(probs, [n * h, t, t]), vh);
-      const merged = tf.reshape(tf.transpose(tf.reshape(mixed, [n, h, t, dh]), [0, 2, 1, 3]), [n, t, w]) as tf.Tensor3D;
-      return this.output.apply(merged);
+      // The fused kernel's columns are [q_0 … q_{h-1}, k_0 …, v_0 …] (head-major within q, k, v),
+      // so one split yields every head's [n, t, dh] slice: no transposes, and split's gradient is
+      // a single concat.
+      const parts = tf.split(this.qkv.apply(x), 3 * h, 2) as tf.Tensor3D[];
+      const bias = tf.reshape(keyBias, [n, 1, t]);
+      const scale = 1 / Math.sqrt(this.headDim);
+      const heads: tf.Tensor3D[] = [];
+      for (let i = 0; i < h; i++) {
+        const scores = tf.matMul(tf.mul(parts[i]!, scale), parts[h + i]!, false, true);
+        heads.push(tf.matMul(tf.softmax(tf.add(scores, bias)), parts[2 * h + i]!));
+      }
+      return this.output.apply(h === 1 ? heads[0]! : (tf.concat(heads, 2) as tf.Tensor3D));
     });
   }
 

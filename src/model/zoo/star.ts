@@ -65,8 +65,8 @@ export class PartitionedNorm {
       const count = tf.sum(indT, 1, true); // [domains, 1]
       const n = tf.maximum(count, 1);
       const dMean = tf.div(tf.matMul(indT, x), n) as tf.Tensor2D;
-      const dVar = tf.relu(tf.sub(tf.div(tf.matMul(indT, tf.square(x)), n), tf.square(dMean))) as tf.Tensor2D;
-      this.updateRunning(dMean, dVar, count);
+      const dVar = tf.relu(tf.sub(tf.div(tf.matMul(indT, tf.square(x) as tf.Tensor2D), n), tf.square(dMean))) as tf.Tensor2D;
+      this.updateRunning(dMean, dVar, count as tf.Tensor2D);
       mean = tf.matMul(indicator, dMean);
       variance = tf.matMul(indicator, dVar);
     } else {

@@ -162,3 +162,39 @@ test('no tensors leak from forward inside tidy', async () => {
     bb.dispose();
   }
 });
+
+test('full-mode gradients on wasm equal those on cpu', async () => {
+  const gradsOn = async (backend: 'cpu' | 'wasm'): Promise<Map<string, Float32Array>> => {
+    await initBackend({ backend });
+    const bb = await loadBackbone(TINY_BERT, { tuning: 'full' });
+    try {
+      const b = bb.tokenize(TEXTS, 24);
+      const names = new Map([...bb.namedVariables()].map(([k, v]) => [v.name, k]));
+      let out = new Map<string, Float32Array>();
+      tf.tidy(() => {
+        const ids = tf.tensor2d(b.inputIds, [b.batch, b.seqLen], 'int32');
+        const mask = tf.tensor2d(b.attentionMask, [b.batch, b.seqLen], 'int32');
+        const target = tf.tensor3d(Float32Array.from({ length: b.batch * b.seqLen * bb.hiddenSize }, (_, i) => Math.sin(i)), [b.batch, b.seqLen, bb.hiddenSize]);
+        const { grads } = tf.variableGrads(() => {
+          const [h0, h2] = bb.forward(ids, mask, [0, 2], { training: false });
+          return tf.add(tf.mean(tf.mul(h0!, target)), tf.mean(tf.square(tf.sub(h2!, target)))) as tf.Scalar;
+        }, bb.trainableVariables());
+        out = new Map(Object.entries(grads).map(([k, g]) => [names.get(k)!, g.dataSync() as Float32Array]));
+      });
+      return out;
+    } finally {
+      bb.dispose();
+    }
+  };
+  const cpu = await gradsOn('cpu');
+  const wasm = await gradsOn('wasm');
+  await initBackend({ backend: 'cpu' });
+  assert.equal(wasm.size, cpu.size);
+  for (const [name, g] of cpu) {
+    const w = wasm.get(name)!;
+    const scale = g.reduce((m, x) => Math.max(m, Math.abs(x)), 1e-6);
+    for (let i = 0; i < g.length; i++) {
+      assert.ok(Math.abs(g[i]! - w[i]!) <= 1e-3 * scale, `${name}[${i}]: cpu ${g[i]} vs wasm ${w[i]}`);
+    }
+  }
+});

@@ -32,6 +32,14 @@ test('round trip keeps names, shapes, values and metadata', async () => {
   assert.equal(Number(new DataView(bytes.buffer).getBigUint64(0, true)) % 8, 0);
 });
 
+test('F32 data at an unaligned offset decodes', () => {
+  const vals = Float32Array.from([0.1, -3, 1e10]);
+  for (const pad of ['', ' ', '  ', '   ']) {
+    const bytes = rawFile({ t: { dtype: 'F32', shape: [3], data_offsets: [0, 12] }, __metadata__: { p: pad } }, new Uint8Array(vals.buffer));
+    assert.deepEqual(SafetensorsFile.parse(bytes, 'm').getFloat32('t').data, vals);
+  }
+});
+
 test('F16 and BF16 decode to float32', () => {
   // F16: 1.0 = 0x3c00, -2.0 = 0xc000, 65504 = 0x7bff, smallest subnormal 0x0001 = 2^-24.
   const f16 = new Uint8Array(new Uint16Array([0x3c00, 0xc000, 0x7bff, 0x0001]).buffer);

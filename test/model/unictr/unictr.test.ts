@@ -7,10 +7,11 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../../src/runtime/backend.js';
 import { Rng } from '../../../src/util/rng.js';
-import { DataError } from '../../../src/util/errors.js';
+import { ConfigError, DataError } from '../../../src/util/errors.js';
 import { maskedBceLoss } from '../../../src/model/unictr/loss.js';
 import { UniCtr } from '../../../src/model/unictr/unictr.js';
-import { uniCtrConfig } from '../../../src/model/unictr/config.js';
+import { uniCtrConfig, UniCtrConfigSchema } from '../../../src/model/unictr/config.js';
+import { parseConfig } from '../../../src/util/config.js';
 import {
   D, L, disposeBatch, makeBatch, randomStates, sameArray, snapshot, tinyModel, toTokenStates, type RawStates,
 } from './helpers.js';
@@ -314,6 +315,14 @@ test('config: strict schema with spec defaults', () => {
   assert.equal(c.gate_input, 'sum');
   assert.equal(c.general_network, 'ladder');
   assert.throws(() => uniCtrConfig({ ladder_frequncy: 2 } as never), /ladder_frequncy/);
+  assert.throws(
+    () => parseConfig(UniCtrConfigSchema, { gate_input: 'product' }, 'exp.yaml', ['model']),
+    (e: Error) => e instanceof ConfigError && /exp\.yaml: key "model\.gate_input".*"sum".*"concat"/.test(e.message),
+  );
+  assert.throws(
+    () => parseConfig(UniCtrConfigSchema, { tower_hiden: [8] }, 'exp.yaml', ['model']),
+    (e: Error) => e instanceof ConfigError && /unknown key "model\.tower_hiden"/.test(e.message),
+  );
   assert.throws(() => uniCtrConfig({ ladder: 'deep' } as never));
   assert.throws(() => new UniCtr({ config: uniCtrConfig({ ladder_reduction: 3 }), domains: ['A'], hiddenSize: 16, numLayers: 2, seed: 1 }), /ladder_reduction/);
 });

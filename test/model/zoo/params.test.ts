@@ -156,3 +156,16 @@ test('registry kinds', () => {
     dnn: 'multi',
   });
 });
+
+test('seeded initialisation: same seed → same weights; per-domain copies coexist in one process', () => {
+  const mk = (seed: number) => createZooModel('deepfm', { vocab, domains: ['a'], seed, options: { embedding_dim: D, hidden_units: [8] } });
+  const [a, b, c] = [mk(5), mk(5), mk(6)];
+  for (const [name, v] of a.namedVariables()) {
+    assert.deepEqual(Array.from(v.dataSync()), Array.from(b.namedVariables().get(name)!.dataSync()), name);
+  }
+  const k = (m: CtrModel) => Array.from(m.namedVariables().get('mlp.0.kernel')!.dataSync());
+  assert.notDeepEqual(k(a), k(c));
+  // Embedding row 0 (padding/unknown) starts at zero.
+  assert.deepEqual(Array.from(a.namedVariables().get('embedding.user')!.dataSync().slice(0, D)), [0, 0, 0, 0]);
+  [a, b, c].forEach((m) => m.dispose());
+});
