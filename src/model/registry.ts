@@ -27,6 +27,8 @@ export interface CreateModelArgs {
   seed: number;
   /** Uni-CTR only: the backbone whose states it reads (shape d, L). */
   backbone?: Backbone;
+  /** Uni-CTR only: run the backbone inside the model (LoRA / full tuning) instead of reading cached states. */
+  live?: boolean;
   /** Config file, for error messages. */
   source?: string;
 }
@@ -44,6 +46,7 @@ export function createModel(block: { name: string } & Record<string, unknown>, a
       hiddenSize: args.backbone.hiddenSize,
       numLayers: args.backbone.numLayers,
       seed: args.seed,
+      backbone: args.live ? args.backbone : undefined,
     });
   }
   return zooEntry(name, source).create({ vocab: args.vocab, domains: args.domains, seed: args.seed, options, source, keyPath: ['model'] });

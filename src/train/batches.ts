@@ -29,6 +29,7 @@ export function makeBatch(
   rows: Int32Array,
   towerOf: (manifestDomainId: number) => number,
   states?: TokenStates,
+  tokens?: BatchTensors['tokens'],
 ): BatchTensors {
   const n = rows.length;
   const domainIndex = new Int32Array(n);
@@ -48,6 +49,7 @@ export function makeBatch(
     priceBucket: tf.tensor1d(pick(split.priceBucket, rows), 'int32'),
     history: tf.tensor2d(history, [n, HISTORY_LEN], 'int32'),
     states,
+    tokens,
   };
 }
 

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import path from 'node:path';
 import type { SplitColumns } from '../data/types.js';
-import type { CtrModel, TokenStates } from '../model/types.js';
+import type { BatchTensors, CtrModel, TokenStates } from '../model/types.js';
 import { Rng, type RngState } from '../util/rng.js';
 import { JsonlWriter, log } from '../util/log.js';
 import { TrainingDivergedError } from '../util/errors.js';
@@ -30,6 +30,8 @@ export interface RowSource {
   split: SplitColumns;
   rows: Int32Array;
   states?: (rows: Int32Array) => TokenStates;
+  /** Token ids for a live (LoRA / fully tuned) backbone. */
+  tokens?: (rows: Int32Array) => BatchTensors['tokens'];
 }
 
 export interface EpochRecord {
@@ -95,7 +97,7 @@ export function predictRows(
   const out = new Float64Array(src.rows.length);
   let o = 0;
   for (const rows of chunks(src.rows, batchSize)) {
-    const batch = makeBatch(src.split, rows, towerOf, src.states?.(rows));
+    const batch = makeBatch(src.split, rows, towerOf, src.states?.(rows), src.tokens?.(rows));
     try {
       const probs = tf.tidy(() => tf.sigmoid(model.forward(batch, { training: false, head }).logits));
       const vals = probs.dataSync();
@@ -196,7 +198,7 @@ export async function fit(opts: FitOptions): Promise<FitResult> {
       const b = state.batch_in_epoch;
       const positions = order.subarray(b * bs, Math.min(order.length, (b + 1) * bs));
       const rows = Int32Array.from(positions, (p) => opts.train.rows[p]!);
-      const batch = makeBatch(opts.train.split, rows, opts.towerOf, opts.train.states?.(rows));
+      const batch = makeBatch(opts.train.split, rows, opts.towerOf, opts.train.states?.(rows), opts.train.tokens?.(rows));
       const labels = tf.tensor1d(labelsOf(opts.train.split, rows));
       const dropoutRng = new Rng(rng.seed());
       let lossValue: number;

@@ -5,13 +5,13 @@
  */
 import path from 'node:path';
 import type { Manifest, SplitColumns, SplitName } from '../data/types.js';
-import type { CtrModel, TokenStates } from '../model/types.js';
+import * as tf from '@tensorflow/tfjs-core';
+import type { BatchTensors, CtrModel, TokenStates } from '../model/types.js';
 import type { Backbone } from '../model/backbone/types.js';
-import { ConfigError } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { modelKind, createModel } from '../model/registry.js';
-import { createBackbone } from '../model/backbone/index.js';
-import { backboneStateEncoder, openStateCache, type StateCache } from '../model/backbone/encoder_cache.js';
+import { createBackbone, createStateEncoder } from '../model/backbone/index.js';
+import { openStateCache, type StateCache } from '../model/backbone/encoder_cache.js';
 import { Progress } from './progress.js';
 import type { Experiment } from './experiment.js';
 import { predictRows, type RowSource } from './fit.js';
@@ -47,12 +47,14 @@ export interface BuiltModels {
 }
 
 type StatesFor = Partial<Record<SplitName, (rows: Int32Array) => TokenStates>>;
+type TokensFor = Partial<Record<SplitName, (rows: Int32Array) => BatchTensors['tokens']>>;
 
-function sourceFactory(splits: Record<SplitName, SplitColumns>, own: number[], states: StatesFor) {
+function sourceFactory(splits: Record<SplitName, SplitColumns>, own: number[], states: StatesFor, tokens: TokensFor = {}) {
   return (split: SplitName, ids: number[] = own): RowSource => ({
     split: splits[split],
     rows: rowsOfDomains(splits[split], ids),
     states: states[split],
+    tokens: tokens[split],
   });
 }
 
@@ -74,18 +76,16 @@ export async function buildModels(
 
   if (kind === 'unictr') {
     const backbone = await createBackbone(config.backbone);
-    if (config.backbone.tuning !== 'frozen') {
-      throw new ConfigError(
-        `backbone.tuning "${config.backbone.tuning}" trains the backbone live; this build trains Uni-CTR on cached ` +
-          `frozen states only (set backbone.tuning: frozen)`,
-      );
-    }
-    const model = createModel(config.model, { domains: names, vocab, seed: config.seed, backbone, source });
+    const live = config.backbone.tuning !== 'frozen';
+    const model = createModel(config.model, { domains: names, vocab, seed: config.seed, backbone, live, source });
     const layers = (model as CtrModel & { stateLayers: readonly number[] }).stateLayers;
     // By name, so that a DSN added later (add-domain) gets its rows too.
     const towerOf = (d: number) => model.domains.indexOf(manifest.domains[d]!.name);
+    const tokens: TokensFor = {};
     const caches: StateCache[] = [];
     const states: StatesFor = {};
+    // onnxruntime computes the states when an ONNX export is available (much faster on CPU).
+    const encoder = live ? null! : await createStateEncoder(config.backbone, backbone);
     // Only the rows of the domains this run touches are encoded (training + zero-shot + extra).
     for (const s of ['train', 'valid', 'test'] as const) {
       // Zero-shot domains are only ever scored on their test rows.
@@ -96,7 +96,7 @@ export async function buildModels(
       const progress = new Progress(`encoding ${s} prompts`, rows.length);
       const cache = await openStateCache({
         root: path.resolve(config.backbone.cache_dir),
-        encoder: backboneStateEncoder(backbone),
+        encoder,
         prompts: Array.from(rows, (r) => splits[s].prompt[r]!),
         maxLength: config.backbone.max_length,
         layers: [...layers],
@@ -112,12 +112,25 @@ export async function buildModels(
         return cache.batch(idx);
       };
     }
+    if (live) {
+      // LoRA / full tuning: the backbone runs inside every step on freshly tokenized prompts.
+      for (const s of ['train', 'valid', 'test'] as const) {
+        tokens[s] = (rows) => {
+          const t = backbone.tokenize(Array.from(rows, (r) => splits[s].prompt[r]!), config.backbone.max_length);
+          return {
+            inputIds: tf.tensor2d(t.inputIds, [t.batch, t.seqLen], 'int32'),
+            attentionMask: tf.tensor2d(t.attentionMask, [t.batch, t.seqLen], 'int32'),
+          };
+        };
+      }
+      log.info(`backbone tuning "${config.backbone.tuning}": states are computed live in every step (no cache)`);
+    }
     const unit: TrainUnit = {
       key: 'model',
       model,
       domainIds: trainIds,
       towerOf,
-      source: sourceFactory(splits, trainIds, states),
+      source: sourceFactory(splits, trainIds, states, tokens),
     };
     return {
       units: [unit],

@@ -24,6 +24,9 @@ import { ConfigError, ModelFolderError } from '../../util/errors.js';
 import { SentencePieceUnigram } from './sentencepiece.js';
 import type { Backbone, TokenizedBatch, TuningMode } from './types.js';
 
+/** Bumped whenever the forward or tokenizer changes its output, so that old state caches miss. */
+export const USE_LITE_IMPL_VERSION = 1;
+
 /** Longest token sequence the graph accepts (its ClipToMaxLength node drops later positions). */
 export const USE_LITE_MAX_TOKENS = 128;
 
@@ -269,7 +272,7 @@ export class UseLiteBackbone implements Backbone {
       throw new ModelFolderError(`${files.vocabJson}: ${tokenizer.size} pieces but embedding table has ${vocabRows} rows`);
     }
     // The reshaped kernels are new tensors; keep them alongside the raw map for dispose().
-    return new UseLiteBackbone(`use-lite@${art.sha256.slice(0, 16)}`, weights, map, tokenizer);
+    return new UseLiteBackbone(`use-lite-v${USE_LITE_IMPL_VERSION}@${art.sha256.slice(0, 16)}`, weights, map, tokenizer);
   }
 
   tokenize(texts: readonly string[], maxLength: number): TokenizedBatch {

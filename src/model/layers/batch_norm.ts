@@ -8,7 +8,7 @@
  * The running statistics are non-trainable variables updated by `assign` during the forward pass.
  * `assign` is not a taped kernel and the new values lead nowhere into the loss, so a training step
  * run under tf.variableGrads still differentiates the batch-statistics path and leaves the running
- * statistics out of the gradients (test/model/unictr/layers.test.ts checks both).
+ * statistics out of the gradients (test/model/unictr/components.test.ts checks both).
  *
  * Variables: `<scope>.gamma`, `<scope>.beta` (trainable), `<scope>.moving_mean`,
  * `<scope>.moving_variance` (not trainable).

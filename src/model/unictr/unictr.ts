@@ -222,7 +222,9 @@ export class UniCtr implements CtrModel {
     let mask: tf.Tensor2D;
     if (batch.tokens && this.backbone) {
       const { inputIds, attentionMask } = batch.tokens;
-      states = this.backbone.forward(inputIds, attentionMask, this.stateLayers, { training: opts.training, rng: opts.rng });
+      // A backbone frozen by setTrainable({onlyDomain}) runs without dropout, like the frozen branches.
+      const training = opts.training && this.trainable === 'all';
+      states = this.backbone.forward(inputIds, attentionMask, this.stateLayers, { training, rng: opts.rng });
       mask = attentionMask.dtype === 'float32' ? attentionMask : (tf.cast(attentionMask, 'float32') as tf.Tensor2D);
     } else if (batch.states) {
       states = batch.states.layers;

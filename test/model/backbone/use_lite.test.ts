@@ -5,6 +5,7 @@ import { initBackend } from '../../../src/runtime/backend.js';
 import { loadUseLite, runUseLiteGraph, UseLiteBackbone, USE_LITE_MAX_TOKENS } from '../../../src/model/backbone/use_lite.js';
 import { SentencePieceUnigram } from '../../../src/model/backbone/sentencepiece.js';
 import { ConfigError } from '../../../src/util/errors.js';
+import { createBackbone } from '../../../src/model/backbone/index.js';
 
 function cosine(a: Float32Array, b: Float32Array): number {
   let dot = 0;
@@ -40,7 +41,7 @@ describe('USE-lite backbone', () => {
 
   it('loads from the npm package without network', () => {
     assert.equal(fetchCalls, 0);
-    assert.match(use.id, /^use-lite@[0-9a-f]{16}$/);
+    assert.match(use.id, /^use-lite-v\d+@[0-9a-f]{16}$/);
     assert.equal(use.numLayers, 2);
     assert.equal(use.hiddenSize, 512);
     assert.deepEqual(use.trainableVariables(), []);
@@ -135,8 +136,9 @@ describe('USE-lite backbone', () => {
     tf.dispose([ids, mask, pooled]);
   });
 
-  it('rejects tuning modes other than frozen and unknown layers', () => {
+  it('rejects tuning modes other than frozen and unknown layers', async () => {
     assert.throws(() => loadUseLite({ tuning: 'lora' }), ConfigError);
+    await assert.rejects(createBackbone({ kind: 'use-lite', tuning: 'full' }), /supports tuning "frozen" only, got "full"/);
     const ids = tf.tensor2d([[1, 2]], [1, 2], 'int32');
     const mask = tf.tensor2d([[1, 1]], [1, 2], 'int32');
     assert.throws(() => use.forward(ids, mask, [3], { training: false }), /H0..H2; layer 3/);

@@ -10,7 +10,7 @@ import { initBackend } from '../../../src/runtime/backend.js';
 import { Rng } from '../../../src/util/rng.js';
 import { VariableStore } from '../../../src/model/layers/variable_store.js';
 import { BatchNorm } from '../../../src/model/layers/batch_norm.js';
-import { LayerNorm } from '../../../src/model/layers/layer_norm.js';
+import { LayerNorm, layerNorm } from '../../../src/model/layers/layer_norm.js';
 import { ladderLayers, stateLayers } from '../../../src/model/unictr/ladder.js';
 import { maskedSoftmax } from '../../../src/model/unictr/masked_softmax.js';
 import { AttentionGate, maskedMeanPool } from '../../../src/model/unictr/gate.js';
@@ -202,6 +202,24 @@ test('LayerNorm normalises each position over its features', () => {
     close(y.subarray(r * 6, r * 6 + 6), row.map((e) => (e - mu) / Math.sqrt(v + 1e-5)), 1e-4, `row ${r}`);
   }
   store.dispose();
+});
+
+test('LayerNorm custom gradient equals autodiff of the plain formula', () => {
+  const rng = new Rng(15);
+  const x = tf.tensor3d(randn(rng, 3 * 4 * 6, 2), [3, 4, 6]);
+  const gamma = tf.tensor1d(randn(rng, 6));
+  const beta = tf.tensor1d(randn(rng, 6));
+  const w = tf.tensor3d(randn(rng, 3 * 4 * 6), [3, 4, 6]);
+  const plain = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+    const { mean, variance } = tf.moments(a, 2, true);
+    return tf.add(tf.mul(tf.div(tf.sub(a, mean), tf.sqrt(tf.add(variance, 1e-5))), g), b);
+  };
+  const loss = (f: typeof plain) => (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(f(a, g, b), w));
+  const ours = tf.grads(loss((a, g, b) => layerNorm(a, g, b, 1e-5)))([x, gamma, beta]);
+  const ref = tf.grads(loss(plain))([x, gamma, beta]);
+  ['dx', 'dgamma', 'dbeta'].forEach((name, i) => close(ours[i]!.dataSync(), ref[i]!.dataSync(), 1e-4, name));
+  close(layerNorm(x, gamma, beta, 1e-5).dataSync(), plain(x, gamma, beta).dataSync(), 1e-5, 'value');
+  tf.dispose([x, gamma, beta, w, ...ours, ...ref]);
 });
 
 test('BatchNorm: batch statistics in training (running ones updated under a gradient tape), running ones in inference', () => {
