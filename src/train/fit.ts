@@ -110,6 +110,12 @@ export function predictRows(
   return out;
 }
 
+/** Stable sort of split rows by their domain id. */
+export function sortByDomain(rows: Int32Array, domainId: Int32Array): Int32Array {
+  const idx = Array.from(rows.keys()).sort((a, b) => domainId[rows[a]!]! - domainId[rows[b]!]! || a - b);
+  return Int32Array.from(idx, (i) => rows[i]!);
+}
+
 function nameOfVariables(model: CtrModel): Map<string, string> {
   const byTfName = new Map<string, string>();
   for (const [name, v] of model.namedVariables()) byTfName.set(v.name, name);
@@ -197,7 +203,9 @@ export async function fit(opts: FitOptions): Promise<FitResult> {
     while (state.batch_in_epoch < nBatches) {
       const b = state.batch_in_epoch;
       const positions = order.subarray(b * bs, Math.min(order.length, (b + 1) * bs));
-      const rows = Int32Array.from(positions, (p) => opts.train.rows[p]!);
+      // Rows grouped by domain: each domain network then reads one contiguous slice (the same
+      // batch, just ordered; gathers of scattered rows are much slower on wasm).
+      const rows = sortByDomain(Int32Array.from(positions, (p) => opts.train.rows[p]!), opts.train.split.domainId);
       const batch = makeBatch(opts.train.split, rows, opts.towerOf, opts.train.states?.(rows), opts.train.tokens?.(rows));
       const labels = tf.tensor1d(labelsOf(opts.train.split, rows));
       const dropoutRng = new Rng(rng.seed());
@@ -221,7 +229,12 @@ export async function fit(opts: FitOptions): Promise<FitResult> {
         if (accGrads === null) accGrads = namedGrads;
         else {
           for (const [k, g] of namedGrads) {
-            const prev = accGrads.get(k)!;
+            // A variable may first get a gradient in a later micro-batch (its domain was absent).
+            const prev = accGrads.get(k);
+            if (!prev) {
+              accGrads.set(k, g);
+              continue;
+            }
             accGrads.set(k, tf.add(prev, g));
             prev.dispose();
             g.dispose();

@@ -112,6 +112,8 @@ export async function buildModels(
         return cache.batch(idx);
       };
     }
+    // The caches are complete: release the encoder (an onnxruntime session holds its own weights).
+    encoder?.dispose?.();
     if (live) {
       // LoRA / full tuning: the backbone runs inside every step on freshly tokenized prompts.
       for (const s of ['train', 'valid', 'test'] as const) {

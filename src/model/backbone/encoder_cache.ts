@@ -12,6 +12,8 @@
  * Bytes per row = len × d × layers × (2 for float16 | 4 for float32) + 4 × (1 + layers).
  * Masks are not stored: every row's real tokens are a prefix (right padding), so the token count
  * is the mask. Reads use positioned fs reads per row block; nothing is loaded as a whole.
+ * Building encodes prompts in batches of similar token count (less padding); each row's block is
+ * still written at its row-order offset, so the layout does not depend on how rows were batched.
  *
  * @example
  *   const cache = await openStateCache({ root, encoder: backboneStateEncoder(bb), prompts, maxLength: 64, layers: [0, 2, 4] });
@@ -190,6 +192,11 @@ function writeAll(fd: number, bytes: Uint8Array): void {
   for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
 }
 
+/** Positioned write of the whole buffer at `position`. */
+function writeAllAt(fd: number, bytes: Uint8Array, position: number): void {
+  for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off, position + off);
+}
+
 /** Positioned read of `length` bytes; fewer only at end of file. */
 function readAll(fd: number, bytes: Uint8Array, length: number, position: number): number {
   let got = 0;
@@ -209,6 +216,21 @@ function slug(id: string): string {
   return id.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 48);
 }
 
+/** Real token count of each row of a right-padded batch; throws when a mask is not a prefix. */
+function rowLengths(tok: TokenizedBatch, firstPrompt: (i: number) => number): number[] {
+  const s = tok.seqLen;
+  return Array.from({ length: tok.batch }, (_, i) => {
+    let len = 0;
+    while (len < s && tok.attentionMask[i * s + len]) len++;
+    for (let t = len; t < s; t++) {
+      if (tok.attentionMask[i * s + t]) {
+        throw new DataError(`state cache: prompt ${firstPrompt(i)} has a mask that is not a prefix (left padding is not supported)`);
+      }
+    }
+    return len;
+  });
+}
+
 async function build(dir: string, opts: StateCacheOptions, header: Omit<CacheHeader, 'rows' | 'total_tokens' | 'files' | 'created_at' | 'build_seconds'>): Promise<void> {
   const { encoder, prompts } = opts;
   const layers = header.layers;
@@ -218,47 +240,50 @@ async function build(dir: string, opts: StateCacheOptions, header: Omit<CacheHea
   const rows = prompts.length;
   const lengths = new Uint32Array(rows);
   const sums = new Uint32Array(rows * layers.length);
-  const fds = layers.map((l) => openSync(path.join(dir, layerFile(l, header.dtype)), 'w'));
   const t0 = Date.now();
-  let totalTokens = 0;
+  // Pass 1, tokenizer only: every row's token count fixes where its block lies in the layer files.
+  for (let start = 0; start < rows; start += batchSize) {
+    const texts = prompts.slice(start, start + batchSize);
+    const tok = encoder.tokenize(texts, opts.maxLength);
+    if (tok.batch !== texts.length) throw new Error(`encoder ${encoder.id} tokenized ${texts.length} prompts into ${tok.batch} rows`);
+    lengths.set(rowLengths(tok, (i) => start + i), start);
+  }
+  const offsets = new Float64Array(rows + 1);
+  for (let r = 0; r < rows; r++) offsets[r + 1] = offsets[r]! + lengths[r]!;
+  const totalTokens = offsets[rows]!;
+  // Pass 2 encodes prompts of similar length together, so batches carry almost no padding (row
+  // order pads ~17% on templated prompts, and attention cost grows with the square of the length);
+  // each row's block is written at its row-order offset, so the layout does not depend on batching.
+  const order = Array.from({ length: rows }, (_, r) => r).sort((a, b) => lengths[a]! - lengths[b]! || a - b);
+  const fds = layers.map((l) => openSync(path.join(dir, layerFile(l, header.dtype)), 'w'));
   try {
     for (let start = 0; start < rows; start += batchSize) {
-      const texts = prompts.slice(start, start + batchSize);
-      const tok = encoder.tokenize(texts, opts.maxLength);
+      const batchRows = order.slice(start, start + batchSize);
+      const tok = encoder.tokenize(batchRows.map((r) => prompts[r]!), opts.maxLength);
       const s = tok.seqLen;
-      if (tok.batch !== texts.length) throw new Error(`encoder ${encoder.id} tokenized ${texts.length} prompts into ${tok.batch} rows`);
-      const states = await encoder.encode(tok, layers);
-      let batchTokens = 0;
-      for (let i = 0; i < tok.batch; i++) {
-        let len = 0;
-        while (len < s && tok.attentionMask[i * s + len]) len++;
-        for (let t = len; t < s; t++) {
-          if (tok.attentionMask[i * s + t]) {
-            throw new DataError(`state cache: prompt ${start + i} has a mask that is not a prefix (left padding is not supported)`);
-          }
+      if (tok.batch !== batchRows.length) throw new Error(`encoder ${encoder.id} tokenized ${batchRows.length} prompts into ${tok.batch} rows`);
+      rowLengths(tok, (i) => batchRows[i]!).forEach((len, i) => {
+        if (len !== lengths[batchRows[i]!]) {
+          throw new Error(`encoder ${encoder.id} tokenized prompt ${batchRows[i]} into ${len} tokens in a batch, ${lengths[batchRows[i]!]} before`);
         }
-        lengths[start + i] = len;
-        batchTokens += len;
-      }
+      });
+      const states = await encoder.encode(tok, layers);
       layers.forEach((_, li) => {
         const src = states[li]!;
         if (src.length !== tok.batch * s * d) {
           throw new Error(`encoder ${encoder.id} returned ${src.length} values for layer ${layers[li]}, expected ${tok.batch}×${s}×${d}`);
         }
         // Counted in 16-bit words, so float32 elements take two each.
-        const words = new Uint16Array(batchTokens * d * (bpe / 2));
-        let at = 0;
-        for (let i = 0; i < tok.batch; i++) {
-          const n = lengths[start + i]! * d;
-          if (bpe === 2) encodeFloat16(src, words, i * s * d, n, at);
-          else new Float32Array(words.buffer, at * 2, n).set(src.subarray(i * s * d, i * s * d + n));
+        const words = new Uint16Array(s * d * (bpe / 2));
+        batchRows.forEach((r, i) => {
+          const n = lengths[r]! * d;
+          if (bpe === 2) encodeFloat16(src, words, i * s * d, n, 0);
+          else new Float32Array(words.buffer, 0, n).set(src.subarray(i * s * d, i * s * d + n));
           const wl = n * (bpe / 2);
-          sums[(start + i) * layers.length + li] = checksum(words, at, wl);
-          at += wl;
-        }
-        writeAll(fds[li]!, new Uint8Array(words.buffer, 0, words.byteLength));
+          sums[r * layers.length + li] = checksum(words, 0, wl);
+          writeAllAt(fds[li]!, new Uint8Array(words.buffer, 0, wl * 2), offsets[r]! * d * bpe);
+        });
       });
-      totalTokens += batchTokens;
       opts.onProgress?.(Math.min(start + batchSize, rows), rows);
     }
   } finally {

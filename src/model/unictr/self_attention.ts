@@ -3,8 +3,8 @@
  *
  * Q, K and V come from one fused Linear ([w, 3w], one 2-D matMul instead of three); each head's
  * scores and mixing are batched matMuls over the samples; an output Linear follows. Batched matMuls
- * run at ~1.5 GFLOP/s on wasm against ~17 for 2-D ones, but one 2-D matMul per sample is ~10×
- * slower still (per-call overhead): benchmarks/attention_matmul.bench.ts.
+ * run at ~1.5 GFLOP/s on wasm against ~17 for 2-D ones, but one 2-D matMul per sample and head
+ * is 3–10× slower still (per-call overhead): benchmarks/attention_matmul.bench.ts.
  * Variables `<scope>.qkv.kernel|bias`, `<scope>.output.kernel|bias`.
  */
 import * as tf from '@tensorflow/tfjs-core';
