@@ -24,6 +24,8 @@ export const BackboneConfigSchema = z
       })
       .prefault({}),
     max_length: z.number().int().positive().default(128),
+    /** Where prompts longer than max_length are cut: keep the start (`right`) or start + end (`middle`). */
+    truncation: z.enum(['right', 'middle']).default('right'),
     /** Folder of the frozen-state cache (relative to the working directory). */
     cache_dir: z.string().default('.cache/states'),
     /** Store cached states as fp16 (half the disk) or fp32. */

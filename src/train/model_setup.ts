@@ -12,6 +12,7 @@ import { log } from '../util/log.js';
 import { modelKind, createModel } from '../model/registry.js';
 import { createBackbone, createStateEncoder } from '../model/backbone/index.js';
 import { openStateCache, type StateCache } from '../model/backbone/encoder_cache.js';
+import { tokenizeWith, withTruncation } from '../model/backbone/truncation.js';
 import { Progress } from './progress.js';
 import type { Experiment } from './experiment.js';
 import { predictRows, type RowSource } from './fit.js';
@@ -85,7 +86,7 @@ export async function buildModels(
     const caches: StateCache[] = [];
     const states: StatesFor = {};
     // onnxruntime computes the states when an ONNX export is available (much faster on CPU).
-    const encoder = live ? null! : await createStateEncoder(config.backbone, backbone);
+    const encoder = live ? null! : withTruncation(await createStateEncoder(config.backbone, backbone), config.backbone.truncation);
     // Only the rows of the domains this run touches are encoded (training + zero-shot + extra).
     for (const s of ['train', 'valid', 'test'] as const) {
       // Zero-shot domains are only ever scored on their test rows.
@@ -118,7 +119,8 @@ export async function buildModels(
       // LoRA / full tuning: the backbone runs inside every step on freshly tokenized prompts.
       for (const s of ['train', 'valid', 'test'] as const) {
         tokens[s] = (rows) => {
-          const t = backbone.tokenize(Array.from(rows, (r) => splits[s].prompt[r]!), config.backbone.max_length);
+          const texts = Array.from(rows, (r) => splits[s].prompt[r]!);
+          const t = tokenizeWith((x, m) => backbone.tokenize(x, m), texts, config.backbone.max_length, config.backbone.truncation);
           return {
             inputIds: tf.tensor2d(t.inputIds, [t.batch, t.seqLen], 'int32'),
             attentionMask: tf.tensor2d(t.attentionMask, [t.batch, t.seqLen], 'int32'),

@@ -7,6 +7,12 @@ import type { Rng } from '../../util/rng.js';
 
 export type TuningMode = 'frozen' | 'lora' | 'full';
 
+/**
+ * A `maxLength` this large asks a tokenizer for every token, even beyond the model's position
+ * limit; the caller trims the result (middle truncation) before calling forward.
+ */
+export const NO_TRUNCATION = 1 << 20;
+
 export interface TokenizedBatch {
   batch: number;
   /** Padded length of this batch (≤ maxLength): the longest sequence in it. */

@@ -22,7 +22,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { ConfigError, ModelFolderError } from '../../util/errors.js';
 import { SentencePieceUnigram } from './sentencepiece.js';
-import type { Backbone, TokenizedBatch, TuningMode } from './types.js';
+import { NO_TRUNCATION, type Backbone, type TokenizedBatch, type TuningMode } from './types.js';
 
 /** Bumped whenever the forward or tokenizer changes its output, so that old state caches miss. */
 export const USE_LITE_IMPL_VERSION = 1;
@@ -277,7 +277,7 @@ export class UseLiteBackbone implements Backbone {
 
   tokenize(texts: readonly string[], maxLength: number): TokenizedBatch {
     if (!Number.isInteger(maxLength) || maxLength < 1) throw new ConfigError(`max_length must be a positive integer, got ${maxLength}`);
-    const limit = Math.min(maxLength, USE_LITE_MAX_TOKENS);
+    const limit = maxLength >= NO_TRUNCATION ? Infinity : Math.min(maxLength, USE_LITE_MAX_TOKENS);
     const seqs = texts.map((t) => this.tokenizer.encode(t).slice(0, limit));
     const seqLen = Math.max(1, ...seqs.map((s) => s.length));
     const inputIds = new Int32Array(texts.length * seqLen);

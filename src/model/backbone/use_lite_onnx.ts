@@ -25,7 +25,7 @@ import { OnnxGraphBuilder } from './onnx_writer.js';
 import { SentencePieceUnigram } from './sentencepiece.js';
 import { USE_LITE_IMPL_VERSION, USE_LITE_MAX_TOKENS, useLiteFiles, type UseLiteFiles } from './use_lite.js';
 import type { StateEncoder } from './encoder_cache.js';
-import type { TokenizedBatch } from './types.js';
+import { NO_TRUNCATION, type TokenizedBatch } from './types.js';
 
 type Ort = typeof import('onnxruntime-node');
 type Session = Awaited<ReturnType<Ort['InferenceSession']['create']>>;
@@ -295,10 +295,13 @@ export class UseLiteOnnxEncoder implements StateEncoder {
     return this.session;
   }
 
-  /** Same ids, truncation (≤ 128 tokens) and right padding as `UseLiteBackbone.tokenize`. */
+  /**
+   * Same ids, truncation (≤ 128 tokens unless NO_TRUNCATION) and right padding as
+   * `UseLiteBackbone.tokenize` (the tests compare the two).
+   */
   tokenize(texts: readonly string[], maxLength: number): TokenizedBatch {
     if (!Number.isInteger(maxLength) || maxLength < 1) throw new ConfigError(`max_length must be a positive integer, got ${maxLength}`);
-    const limit = Math.min(maxLength, USE_LITE_MAX_TOKENS);
+    const limit = maxLength >= NO_TRUNCATION ? Infinity : Math.min(maxLength, USE_LITE_MAX_TOKENS);
     const seqs = texts.map((t) => this.tokenizer.encode(t).slice(0, limit));
     const seqLen = Math.max(1, ...seqs.map((s) => s.length));
     const inputIds = new Int32Array(texts.length * seqLen);

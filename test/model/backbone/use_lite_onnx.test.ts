@@ -8,7 +8,7 @@ import { initBackend } from '../../../src/runtime/backend.js';
 import { loadUseLite, USE_LITE_MAX_TOKENS, type UseLiteBackbone } from '../../../src/model/backbone/use_lite.js';
 import { buildUseLiteOnnx, createUseLiteOnnxEncoder, type UseLiteOnnxEncoder } from '../../../src/model/backbone/use_lite_onnx.js';
 import { backboneStateEncoder, openStateCache } from '../../../src/model/backbone/encoder_cache.js';
-import type { TokenizedBatch } from '../../../src/model/backbone/types.js';
+import { NO_TRUNCATION, type TokenizedBatch } from '../../../src/model/backbone/types.js';
 import { ConfigError } from '../../../src/util/errors.js';
 
 /** Prompts shaped like the processed datasets' (template + click history), of very unequal lengths. */
@@ -68,7 +68,7 @@ describe('USE-lite on onnxruntime', () => {
     assert.equal(onnx.id, use.id);
     assert.equal(onnx.numLayers, use.numLayers);
     assert.equal(onnx.hiddenSize, use.hiddenSize);
-    for (const maxLength of [16, 64, 512]) {
+    for (const maxLength of [16, 64, 512, NO_TRUNCATION]) {
       assert.deepEqual(onnx.tokenize(prompts(), maxLength), use.tokenize(prompts(), maxLength));
     }
     assert.equal(onnx.tokenize(prompts(), 512).seqLen, USE_LITE_MAX_TOKENS);
@@ -139,7 +139,7 @@ describe('USE-lite on onnxruntime', () => {
 
       // Built in length-sorted batches of 2: every row must still hold its own prompt's states.
       const texts = prompts();
-      const c = await openStateCache({ ...opts, prompts: texts, maxLength: 128, batchSize: 2 });
+      const c = await openStateCache({ ...opts, encoder: onnx, prompts: texts, maxLength: 128, batchSize: 2 });
       try {
         assert.equal(c.built, true);
         const got = c.read(Int32Array.from(texts.keys()), [2]);
