@@ -6,8 +6,9 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../../src/runtime/backend.js';
 import { loadUseLite, USE_LITE_MAX_TOKENS, type UseLiteBackbone } from '../../../src/model/backbone/use_lite.js';
-import { buildUseLiteOnnx, createUseLiteOnnxEncoder, type UseLiteOnnxEncoder } from '../../../src/model/backbone/use_lite_onnx.js';
+import { buildUseLiteOnnx, createUseLiteOnnxEncoder, UseLiteOnnxEncoder } from '../../../src/model/backbone/use_lite_onnx.js';
 import { backboneStateEncoder, openStateCache } from '../../../src/model/backbone/encoder_cache.js';
+import { createStateEncoder } from '../../../src/model/backbone/index.js';
 import { NO_TRUNCATION, type TokenizedBatch } from '../../../src/model/backbone/types.js';
 import { ConfigError } from '../../../src/util/errors.js';
 
@@ -159,6 +160,15 @@ describe('USE-lite on onnxruntime', () => {
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
+  });
+
+  it('is what createStateEncoder picks for use-lite unless tfjs is asked for', async () => {
+    const auto = await createStateEncoder({ kind: 'use-lite' }, use);
+    assert.ok(auto instanceof UseLiteOnnxEncoder);
+    auto.dispose?.();
+    const tfjs = await createStateEncoder({ kind: 'use-lite' }, use, 'tfjs');
+    assert.ok(!(tfjs instanceof UseLiteOnnxEncoder));
+    assert.equal(tfjs.id, use.id);
   });
 
   it('builds a graph whose outputs are hidden_state_0..2', () => {
