@@ -230,6 +230,24 @@ function transformerLayer(x: tf.Tensor3D, residual: tf.Tensor3D, attnBias: tf.Te
   return tf.add(ffn, attended) as tf.Tensor3D;
 }
 
+/**
+ * USE-lite token ids, right-padded to the batch's longest row; at most 128 tokens (the graph's
+ * limit) unless NO_TRUNCATION asks for all of them (middle truncation trims afterwards).
+ */
+export function tokenizeUseLite(tokenizer: SentencePieceUnigram, texts: readonly string[], maxLength: number): TokenizedBatch {
+  if (!Number.isInteger(maxLength) || maxLength < 1) throw new ConfigError(`max_length must be a positive integer, got ${maxLength}`);
+  const limit = maxLength >= NO_TRUNCATION ? Infinity : Math.min(maxLength, USE_LITE_MAX_TOKENS);
+  const seqs = texts.map((t) => tokenizer.encode(t).slice(0, limit));
+  const seqLen = Math.max(1, ...seqs.map((s) => s.length));
+  const inputIds = new Int32Array(texts.length * seqLen);
+  const attentionMask = new Int32Array(texts.length * seqLen);
+  seqs.forEach((s, i) => {
+    inputIds.set(s, i * seqLen);
+    attentionMask.fill(1, i * seqLen, i * seqLen + s.length);
+  });
+  return { batch: texts.length, seqLen, inputIds, attentionMask };
+}
+
 export class UseLiteBackbone implements Backbone {
   readonly numLayers = 2;
   readonly hiddenSize: number;
@@ -276,17 +294,7 @@ export class UseLiteBackbone implements Backbone {
   }
 
   tokenize(texts: readonly string[], maxLength: number): TokenizedBatch {
-    if (!Number.isInteger(maxLength) || maxLength < 1) throw new ConfigError(`max_length must be a positive integer, got ${maxLength}`);
-    const limit = maxLength >= NO_TRUNCATION ? Infinity : Math.min(maxLength, USE_LITE_MAX_TOKENS);
-    const seqs = texts.map((t) => this.tokenizer.encode(t).slice(0, limit));
-    const seqLen = Math.max(1, ...seqs.map((s) => s.length));
-    const inputIds = new Int32Array(texts.length * seqLen);
-    const attentionMask = new Int32Array(texts.length * seqLen);
-    seqs.forEach((s, i) => {
-      inputIds.set(s, i * seqLen);
-      attentionMask.fill(1, i * seqLen, i * seqLen + s.length);
-    });
-    return { batch: texts.length, seqLen, inputIds, attentionMask };
+    return tokenizeUseLite(this.tokenizer, texts, maxLength);
   }
 
   /**

@@ -25,9 +25,9 @@ import path from 'node:path';
 import { ConfigError, ModelFolderError } from '../../util/errors.js';
 import { OnnxGraphBuilder } from './onnx_writer.js';
 import { SentencePieceUnigram } from './sentencepiece.js';
-import { USE_LITE_IMPL_VERSION, USE_LITE_MAX_TOKENS, useLiteFiles, type UseLiteFiles } from './use_lite.js';
+import { USE_LITE_IMPL_VERSION, USE_LITE_MAX_TOKENS, tokenizeUseLite, useLiteFiles, type UseLiteFiles } from './use_lite.js';
 import type { StateEncoder } from './encoder_cache.js';
-import { NO_TRUNCATION, type TokenizedBatch } from './types.js';
+import type { TokenizedBatch } from './types.js';
 
 type Ort = typeof import('onnxruntime-node');
 type Session = Awaited<ReturnType<Ort['InferenceSession']['create']>>;
@@ -301,17 +301,7 @@ export class UseLiteOnnxEncoder implements StateEncoder {
    * `UseLiteBackbone.tokenize` (the tests compare the two).
    */
   tokenize(texts: readonly string[], maxLength: number): TokenizedBatch {
-    if (!Number.isInteger(maxLength) || maxLength < 1) throw new ConfigError(`max_length must be a positive integer, got ${maxLength}`);
-    const limit = maxLength >= NO_TRUNCATION ? Infinity : Math.min(maxLength, USE_LITE_MAX_TOKENS);
-    const seqs = texts.map((t) => this.tokenizer.encode(t).slice(0, limit));
-    const seqLen = Math.max(1, ...seqs.map((s) => s.length));
-    const inputIds = new Int32Array(texts.length * seqLen);
-    const attentionMask = new Int32Array(texts.length * seqLen);
-    seqs.forEach((s, i) => {
-      inputIds.set(s, i * seqLen);
-      attentionMask.fill(1, i * seqLen, i * seqLen + s.length);
-    });
-    return { batch: texts.length, seqLen, inputIds, attentionMask };
+    return tokenizeUseLite(this.tokenizer, texts, maxLength);
   }
 
   async encode(tokens: TokenizedBatch, layers: readonly number[]): Promise<Float32Array[]> {
