@@ -208,7 +208,6 @@ function plan(models: { name: string; folder: string; isUse: boolean }[], quick:
   const engines: Engine[] = ['onnx', ...(wasmAvailable() ? (['wasm'] as const) : []), 'cpu'];
   for (const m of models) {
     for (const e of engines) {
-      if (e === 'onnx' && m.isUse) continue;
       // tfjs-backend-cpu is pure JS (~0.3 GFLOP/s): one small batch is all it can time in budget.
       const batch = e === 'cpu' ? 4 : e === 'wasm' ? 16 : 32;
       if (quick && e === 'cpu' && m.name !== models[0]!.name) continue;
@@ -224,6 +223,7 @@ function plan(models: { name: string; folder: string; isUse: boolean }[], quick:
   const use = models.find((m) => m.isUse)!;
   if (tiny) add('cache', 'onnx', tiny, quick ? 64 : 512, 0);
   if (mini && !quick) add('cache', 'onnx', mini, 256, 0);
+  add('cache', 'onnx', use, quick ? 64 : 512, 0);
   if (wasmAvailable()) add('cache', 'wasm', use, quick ? 32 : 96, 0);
   return cases;
 }

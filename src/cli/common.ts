@@ -3,7 +3,7 @@
  * and the `--set` option.
  */
 import { initBackend, type BackendChoice, type BackendInfo } from '../runtime/backend.js';
-import { setQuiet } from '../util/log.js';
+import { log, setQuiet } from '../util/log.js';
 
 export interface GlobalArgs {
   backend?: BackendChoice;
@@ -20,3 +20,9 @@ export const setOption = {
   array: true,
   describe: 'override a config key, e.g. --set train.epochs=3 (repeatable)',
 } as const;
+
+/** Data-only commands do no tensor work; they still say so, as every command names its backend. */
+export function announceNoBackend(args: GlobalArgs): void {
+  if (args.quiet) setQuiet(true);
+  log.info('backend: none (this command does no tensor work)');
+}

@@ -3,9 +3,10 @@
  * dataset folder.
  */
 import type { CommandModule } from 'yargs';
+import { announceNoBackend, type GlobalArgs } from '../common.js';
 import { SPLITS, type Manifest } from '../../data/types.js';
 
-interface InspectArgs {
+interface InspectArgs extends GlobalArgs {
   dir: string;
   samples: number;
 }
@@ -28,6 +29,7 @@ export const inspectCommand: CommandModule<object, InspectArgs> = {
       .positional('dir', { type: 'string', demandOption: true, describe: 'folder written by "unictr prepare"' })
       .option('samples', { type: 'number', default: 2, describe: 'sample prompts per domain (from train)' }) as never,
   handler: async (args) => {
+    announceNoBackend(args);
     const { loadSplit, readManifest } = await import('../../data/dataset.js');
     const m = await readManifest(args.dir);
     const out: string[] = [

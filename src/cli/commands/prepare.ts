@@ -2,9 +2,10 @@
  * `unictr prepare --config <yaml> --out <dir> [--set k=v ...]`: raw sources → processed dataset.
  */
 import type { CommandModule } from 'yargs';
+import { announceNoBackend, type GlobalArgs } from '../common.js';
 import { formatCounts } from './inspect.js';
 
-interface PrepareArgs {
+interface PrepareArgs extends GlobalArgs {
   config: string;
   out: string;
   set?: string[];
@@ -19,6 +20,7 @@ export const prepareCommand: CommandModule<object, PrepareArgs> = {
       .option('out', { type: 'string', demandOption: true, describe: 'output folder (replaced atomically)' })
       .option('set', { type: 'string', array: true, describe: 'override a config key, e.g. --set data.join=inner' }) as never,
   handler: async (args) => {
+    announceNoBackend(args);
     const { prepareDataset } = await import('../../data/prepare.js');
     const manifest = await prepareDataset({ config: args.config, out: args.out, sets: args.set ?? [] });
     process.stdout.write(`wrote ${args.out}\n${formatCounts(manifest)}`);
