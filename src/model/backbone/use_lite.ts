@@ -100,7 +100,8 @@ interface GraphArtifacts {
   sha256: string;
 }
 
-function readArtifacts(modelJsonPath: string): GraphArtifacts {
+/** model.json + weight shards of the graph, with the sha256 over the shards in manifest order. */
+export function readArtifacts(modelJsonPath: string): GraphArtifacts {
   let modelJson: tf.io.ModelJSON;
   try {
     modelJson = JSON.parse(readFileSync(modelJsonPath, 'utf8')) as tf.io.ModelJSON;

@@ -18,14 +18,13 @@
  *   const enc = await createUseLiteOnnxEncoder();
  *   const [h0, h2] = await enc.encode(enc.tokenize(prompts, 128), [0, 2]);
  */
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import path from 'node:path';
 import { ConfigError, ModelFolderError } from '../../util/errors.js';
 import { OnnxGraphBuilder } from './onnx_writer.js';
 import { SentencePieceUnigram } from './sentencepiece.js';
-import { USE_LITE_IMPL_VERSION, USE_LITE_MAX_TOKENS, tokenizeUseLite, useLiteFiles, type UseLiteFiles } from './use_lite.js';
+import { USE_LITE_IMPL_VERSION, USE_LITE_MAX_TOKENS, readArtifacts, tokenizeUseLite, useLiteFiles, type UseLiteFiles } from './use_lite.js';
 import type { StateEncoder } from './encoder_cache.js';
 import type { TokenizedBatch } from './types.js';
 
@@ -34,18 +33,6 @@ type Session = Awaited<ReturnType<Ort['InferenceSession']['create']>>;
 
 const P = 'module_apply_default/Encoder_en/KonaTransformer/';
 const TS = `${P}Encode/TransformerStack/`;
-
-interface ManifestEntry {
-  name: string;
-  shape: number[];
-  dtype: string;
-  quantization?: unknown;
-}
-
-interface GraphModelJson {
-  modelTopology?: unknown;
-  weightsManifest?: { paths: string[]; weights: ManifestEntry[] }[];
-}
 
 /** The package's weights by graph node name, as plain typed arrays (no tfjs needed). */
 class UseLiteWeightFile {
@@ -59,29 +46,9 @@ class UseLiteWeightFile {
   ) {}
 
   static read(modelJsonPath: string): UseLiteWeightFile {
-    let json: GraphModelJson;
-    try {
-      json = JSON.parse(readFileSync(modelJsonPath, 'utf8')) as GraphModelJson;
-    } catch (e) {
-      throw new ModelFolderError(`${modelJsonPath}: cannot read graph model JSON (${(e as Error).message})`);
-    }
-    if (!json.modelTopology || !Array.isArray(json.weightsManifest)) {
-      throw new ModelFolderError(`${modelJsonPath}: expected keys "modelTopology" and "weightsManifest"`);
-    }
-    const hash = createHash('sha256');
-    const parts: Buffer[] = [];
-    const specs: ManifestEntry[] = [];
-    for (const group of json.weightsManifest) {
-      for (const p of group.paths) {
-        const file = path.join(path.dirname(modelJsonPath), p);
-        if (!existsSync(file)) throw new ModelFolderError(`${modelJsonPath}: weight shard ${file} is missing`);
-        const buf = readFileSync(file);
-        hash.update(buf);
-        parts.push(buf);
-      }
-      specs.push(...group.weights);
-    }
-    const w = new UseLiteWeightFile(modelJsonPath, Buffer.concat(parts), hash.digest('hex'));
+    const art = readArtifacts(modelJsonPath);
+    const specs = art.specs;
+    const w = new UseLiteWeightFile(modelJsonPath, Buffer.from(art.weightData), art.sha256);
     let offset = 0;
     for (const s of specs) {
       // Every weight of this package is an unquantised 4-byte type; anything else is another model.

@@ -31,7 +31,7 @@ export class AutoInt extends SingleDomainModel {
   constructor(args: ZooArgs, o: AutoIntOptions) {
     super('autoint', args.domains, args.seed);
     const d = o.embedding_dim;
-    this.embedding = new FeatureEmbedding(this.store.scope('embedding'), args.vocab, { dim: d, initStd: o.embedding_init_std });
+    this.embedding = this.fieldEmbedding(args, o);
     let width = d;
     for (let i = 0; i < o.attention_layers; i++) {
       const layer = new MultiHeadSelfAttention(this.store.scope('attention').scope(i), {
@@ -46,13 +46,7 @@ export class AutoInt extends SingleDomainModel {
     }
     this.fc = new Linear(this.store.scope('fc'), NUM_FIELDS * width, 1);
     if (o.hidden_units.length) {
-      this.mlp = new MlpBlock(this.store.scope('mlp'), {
-        inputDim: NUM_FIELDS * d,
-        hiddenUnits: o.hidden_units,
-        dropout: o.net_dropout,
-        batchNorm: o.batch_norm,
-        outputDim: 1,
-      });
+      this.mlp = this.deepLogit(NUM_FIELDS * d, o);
     }
   }
 

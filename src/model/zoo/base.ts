@@ -6,7 +6,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { ConfigError } from '../../util/errors.js';
 import { Rng } from '../../util/rng.js';
-import type { VocabSizes } from '../layers/feature_embedding.js';
+import { FeatureEmbedding, type VocabSizes } from '../layers/feature_embedding.js';
+import { MlpBlock } from '../layers/mlp_block.js';
 import { VariableStore } from '../layers/variable_store.js';
 import type { BatchTensors, CtrModel, ForwardOptions, ModelOutputs } from '../types.js';
 
@@ -52,6 +53,22 @@ export abstract class ZooModel implements CtrModel {
 
   namedVariables(): Map<string, tf.Variable> {
     return this.store.named();
+  }
+
+  /** The per-field embedding tables every baseline starts from (scope `embedding`). */
+  protected fieldEmbedding(args: ZooArgs, o: { embedding_dim: number; embedding_init_std: number }): FeatureEmbedding {
+    return new FeatureEmbedding(this.store.scope('embedding'), args.vocab, { dim: o.embedding_dim, initStd: o.embedding_init_std });
+  }
+
+  /** The deep part of a single-domain baseline: MLP to one logit (scope `mlp`). */
+  protected deepLogit(inputDim: number, o: { hidden_units: number[]; net_dropout: number; batch_norm: boolean }): MlpBlock {
+    return new MlpBlock(this.store.scope('mlp'), {
+      inputDim,
+      hiddenUnits: o.hidden_units,
+      dropout: o.net_dropout,
+      batchNorm: o.batch_norm,
+      outputDim: 1,
+    });
   }
 
   /** Number of trainable scalars. */

@@ -25,7 +25,7 @@ export class DCN extends SingleDomainModel {
     super('dcn', args.domains, args.seed);
     const d = o.embedding_dim;
     const flat = NUM_FIELDS * d;
-    this.embedding = new FeatureEmbedding(this.store.scope('embedding'), args.vocab, { dim: d, initStd: o.embedding_init_std });
+    this.embedding = this.fieldEmbedding(args, o);
     this.cross = new CrossNet(this.store.scope('cross'), flat, o.crossing_layers);
     this.mlp = new MlpBlock(this.store.scope('mlp'), { inputDim: flat, hiddenUnits: o.hidden_units, dropout: o.net_dropout, batchNorm: o.batch_norm });
     this.fc = new Linear(this.store.scope('fc'), flat + this.mlp.outputDim, 1);

@@ -21,15 +21,9 @@ export class DeepFM extends SingleDomainModel {
   constructor(args: ZooArgs, o: DeepFMOptions) {
     super('deepfm', args.domains, args.seed);
     const d = o.embedding_dim;
-    this.embedding = new FeatureEmbedding(this.store.scope('embedding'), args.vocab, { dim: d, initStd: o.embedding_init_std });
+    this.embedding = this.fieldEmbedding(args, o);
     this.fm = new FactorizationMachine(this.store.scope('lr'), args.vocab);
-    this.mlp = new MlpBlock(this.store.scope('mlp'), {
-      inputDim: NUM_FIELDS * d,
-      hiddenUnits: o.hidden_units,
-      dropout: o.net_dropout,
-      batchNorm: o.batch_norm,
-      outputDim: 1,
-    });
+    this.mlp = this.deepLogit(NUM_FIELDS * d, o);
   }
 
   protected logits(batch: BatchTensors, opts: ForwardOptions): tf.Tensor1D {

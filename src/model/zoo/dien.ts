@@ -65,18 +65,11 @@ export class DIEN extends SingleDomainModel {
     super('dien', args.domains, args.seed);
     const d = o.embedding_dim;
     this.units = o.gru_units;
-    this.embedding = new FeatureEmbedding(this.store.scope('embedding'), args.vocab, { dim: d, initStd: o.embedding_init_std });
+    this.embedding = this.fieldEmbedding(args, o);
     this.interest = new GruCell(this.store.scope('interest_gru'), d, o.gru_units);
     this.attention = this.store.glorot('attention.kernel', [o.gru_units, d]);
     this.evolving = new GruCell(this.store.scope('evolving_gru'), o.gru_units, o.gru_units);
-    this.mlp = new MlpBlock(this.store.scope('mlp'), {
-      // user, item, brand, title, price embeddings + interest state
-      inputDim: (NUM_FIELDS - 1) * d + o.gru_units,
-      hiddenUnits: o.hidden_units,
-      dropout: o.net_dropout,
-      batchNorm: o.batch_norm,
-      outputDim: 1,
-    });
+    this.mlp = this.deepLogit((NUM_FIELDS - 1) * d + o.gru_units, o);
   }
 
   /** Final evolved interest [batch, H]. */

@@ -30,7 +30,7 @@ export class DNN extends MultiDomainModel {
     super('dnn', args.domains, args.seed);
     const d = o.embedding_dim;
     const tower = { inputDim: NUM_FIELDS * d, hiddenUnits: o.hidden_units, dropout: o.net_dropout, batchNorm: o.batch_norm };
-    this.embedding = new FeatureEmbedding(this.store.scope('embedding'), args.vocab, { dim: d, initStd: o.embedding_init_std });
+    this.embedding = this.fieldEmbedding(args, o);
     this.towers = new Towers(this.store.scope('tower'), { count: args.domains.length, ...tower });
     if (o.general_network) this.general = new MlpBlock(this.store.scope('general'), { ...tower, outputDim: 1 });
   }

@@ -32,18 +32,12 @@ export class FiBiNET extends SingleDomainModel {
   constructor(args: ZooArgs, o: FiBiNETOptions) {
     super('fibinet', args.domains, args.seed);
     const d = o.embedding_dim;
-    this.embedding = new FeatureEmbedding(this.store.scope('embedding'), args.vocab, { dim: d, initStd: o.embedding_init_std });
+    this.embedding = this.fieldEmbedding(args, o);
     this.lr = new LogisticRegression(this.store.scope('lr'), args.vocab);
     this.senet = new SqueezeExcitation(this.store.scope('senet'), NUM_FIELDS, o.reduction_ratio);
     this.bilinear = new BilinearInteraction(this.store.scope('bilinear'), NUM_FIELDS, d, o.bilinear_type);
     this.bilinearSe = new BilinearInteraction(this.store.scope('bilinear_se'), NUM_FIELDS, d, o.bilinear_type);
-    this.mlp = new MlpBlock(this.store.scope('mlp'), {
-      inputDim: 2 * numPairs(NUM_FIELDS) * d,
-      hiddenUnits: o.hidden_units,
-      dropout: o.net_dropout,
-      batchNorm: o.batch_norm,
-      outputDim: 1,
-    });
+    this.mlp = this.deepLogit(2 * numPairs(NUM_FIELDS) * d, o);
   }
 
   protected logits(batch: BatchTensors, opts: ForwardOptions): tf.Tensor1D {

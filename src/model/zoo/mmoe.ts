@@ -28,7 +28,7 @@ export class MMoE extends MultiDomainModel {
     super('mmoe', args.domains, args.seed);
     const d = o.embedding_dim;
     const input = NUM_FIELDS * d;
-    this.embedding = new FeatureEmbedding(this.store.scope('embedding'), args.vocab, { dim: d, initStd: o.embedding_init_std });
+    this.embedding = this.fieldEmbedding(args, o);
     this.experts = new Experts(this.store.scope('expert'), {
       count: o.num_experts,
       inputDim: input,

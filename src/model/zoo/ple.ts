@@ -37,7 +37,7 @@ export class PLE extends MultiDomainModel {
     super('ple', args.domains, args.seed);
     const d = o.embedding_dim;
     const m = args.domains.length;
-    this.embedding = new FeatureEmbedding(this.store.scope('embedding'), args.vocab, { dim: d, initStd: o.embedding_init_std });
+    this.embedding = this.fieldEmbedding(args, o);
     let input = NUM_FIELDS * d;
     const width = o.expert_hidden_units[o.expert_hidden_units.length - 1]!;
     for (let l = 0; l < o.num_layers; l++) {

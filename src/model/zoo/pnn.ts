@@ -20,14 +20,8 @@ export class PNN extends SingleDomainModel {
   constructor(args: ZooArgs, o: PNNOptions) {
     super('pnn', args.domains, args.seed);
     const d = o.embedding_dim;
-    this.embedding = new FeatureEmbedding(this.store.scope('embedding'), args.vocab, { dim: d, initStd: o.embedding_init_std });
-    this.mlp = new MlpBlock(this.store.scope('mlp'), {
-      inputDim: NUM_FIELDS * d + numPairs(NUM_FIELDS),
-      hiddenUnits: o.hidden_units,
-      dropout: o.net_dropout,
-      batchNorm: o.batch_norm,
-      outputDim: 1,
-    });
+    this.embedding = this.fieldEmbedding(args, o);
+    this.mlp = this.deepLogit(NUM_FIELDS * d + numPairs(NUM_FIELDS), o);
   }
 
   protected logits(batch: BatchTensors, opts: ForwardOptions): tf.Tensor1D {

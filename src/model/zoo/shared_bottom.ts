@@ -22,7 +22,7 @@ export class SharedBottom extends MultiDomainModel {
   constructor(args: ZooArgs, o: SharedBottomOptions) {
     super('shared_bottom', args.domains, args.seed);
     const d = o.embedding_dim;
-    this.embedding = new FeatureEmbedding(this.store.scope('embedding'), args.vocab, { dim: d, initStd: o.embedding_init_std });
+    this.embedding = this.fieldEmbedding(args, o);
     this.bottom = new MlpBlock(this.store.scope('bottom'), {
       inputDim: NUM_FIELDS * d,
       hiddenUnits: o.bottom_hidden_units,

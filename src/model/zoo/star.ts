@@ -111,7 +111,7 @@ export class STAR extends MultiDomainModel {
     const d = o.embedding_dim;
     const m = args.domains.length;
     this.dropout = o.net_dropout;
-    this.embedding = new FeatureEmbedding(this.store.scope('embedding'), args.vocab, { dim: d, initStd: o.embedding_init_std });
+    this.embedding = this.fieldEmbedding(args, o);
     if (o.partitioned_norm) this.pn = new PartitionedNorm(this.store.scope('pn'), m, NUM_FIELDS * d);
     const dims = [NUM_FIELDS * d, ...o.star_hidden_units, 1];
     for (let i = 0; i + 1 < dims.length; i++) {

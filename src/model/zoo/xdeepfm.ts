@@ -26,17 +26,11 @@ export class XDeepFM extends SingleDomainModel {
   constructor(args: ZooArgs, o: XDeepFMOptions) {
     super('xdeepfm', args.domains, args.seed);
     const d = o.embedding_dim;
-    this.embedding = new FeatureEmbedding(this.store.scope('embedding'), args.vocab, { dim: d, initStd: o.embedding_init_std });
+    this.embedding = this.fieldEmbedding(args, o);
     this.lr = new LogisticRegression(this.store.scope('lr'), args.vocab);
     this.cin = new CompressedInteractionNet(this.store.scope('cin'), NUM_FIELDS, o.cin_hidden_units);
     this.cinFc = new Linear(this.store.scope('cin_fc'), this.cin.outputDim, 1);
-    this.mlp = new MlpBlock(this.store.scope('mlp'), {
-      inputDim: NUM_FIELDS * d,
-      hiddenUnits: o.hidden_units,
-      dropout: o.net_dropout,
-      batchNorm: o.batch_norm,
-      outputDim: 1,
-    });
+    this.mlp = this.deepLogit(NUM_FIELDS * d, o);
   }
 
   protected logits(batch: BatchTensors, opts: ForwardOptions): tf.Tensor1D {
