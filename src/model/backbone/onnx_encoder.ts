@@ -14,6 +14,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ModelFolderError } from '../../util/errors.js';
 import { BertTokenizer } from './tokenizer.js';
+import { ortExecutionProviders } from './ort_options.js';
 import type { StateEncoder } from './encoder_cache.js';
 import type { TokenizedBatch } from './types.js';
 
@@ -92,6 +93,7 @@ export class OnnxStateEncoder implements StateEncoder {
     try {
       session = await ort.InferenceSession.create(file, {
         graphOptimizationLevel: 'all',
+        executionProviders: ortExecutionProviders(),
         ...(opts.threads ? { intraOpNumThreads: opts.threads } : {}),
       });
     } catch (e) {

@@ -23,6 +23,7 @@ import { cpus } from 'node:os';
 import path from 'node:path';
 import { ConfigError, ModelFolderError } from '../../util/errors.js';
 import { OnnxGraphBuilder } from './onnx_writer.js';
+import { ortExecutionProviders } from './ort_options.js';
 import { SentencePieceUnigram } from './sentencepiece.js';
 import { USE_LITE_IMPL_VERSION, USE_LITE_MAX_TOKENS, readArtifacts, tokenizeUseLite, useLiteFiles, type UseLiteFiles } from './use_lite.js';
 import type { StateEncoder } from './encoder_cache.js';
@@ -256,7 +257,7 @@ export class UseLiteOnnxEncoder implements StateEncoder {
       const model = buildFromWeights(this.weights, this.files);
       // The session keeps its own copy; the weights and the bytes are not needed any more.
       this.weights = null;
-      this.session = this.ort.InferenceSession.create(model.bytes, { graphOptimizationLevel: 'all', intraOpNumThreads: this.threads }).catch((e: Error) => {
+      this.session = this.ort.InferenceSession.create(model.bytes, { graphOptimizationLevel: 'all', intraOpNumThreads: this.threads, executionProviders: ortExecutionProviders() }).catch((e: Error) => {
         throw new ModelFolderError(`${this.files.modelJson}: onnxruntime rejects the USE-lite graph built from it (${e.message.split('\n')[0]})`);
       });
     }
