@@ -110,6 +110,27 @@ export function predictRows(
   return out;
 }
 
+/**
+ * The early-stopping score: the mean of the per-domain validation AUCs (`auc_mean`, default: each
+ * domain counts once, whatever its size or base rate) or the AUC of all validation rows pooled
+ * (`auc_pooled`, which also rewards separating domains with different click rates). Domains with
+ * one class only are left out of the mean.
+ */
+export function validationAuc(src: RowSource, scores: ArrayLike<number>, monitor: TrainConfig['monitor']): number {
+  const labels = labelsOf(src.split, src.rows);
+  if (monitor === 'auc_pooled') return auc(labels, scores);
+  const byDomain = new Map<number, number[]>();
+  src.rows.forEach((r, i) => {
+    const d = src.split.domainId[r]!;
+    if (!byDomain.has(d)) byDomain.set(d, []);
+    byDomain.get(d)!.push(i);
+  });
+  const aucs = [...byDomain.values()]
+    .map((idx) => auc(idx.map((i) => labels[i]!), idx.map((i) => scores[i]!)))
+    .filter((a) => !Number.isNaN(a));
+  return aucs.length ? aucs.reduce((a, b) => a + b, 0) / aucs.length : NaN;
+}
+
 /** Stable sort of split rows by their domain id. */
 export function sortByDomain(rows: Int32Array, domainId: Int32Array): Int32Array {
   const idx = Array.from(rows.keys()).sort((a, b) => domainId[rows[a]!]! - domainId[rows[b]!]! || a - b);
@@ -288,7 +309,7 @@ export async function fit(opts: FitOptions): Promise<FitResult> {
     progress.stop();
 
     const scores = predictRows(model, opts.valid, opts.towerOf, config.eval_batch_size);
-    const validAuc = auc(labelsOf(opts.valid.split, opts.valid.rows), scores);
+    const validAuc = validationAuc(opts.valid, scores, config.monitor);
     const rec: EpochRecord = {
       epoch: state.epoch + 1,
       train_loss: state.loss_sum / Math.max(1, state.loss_count),

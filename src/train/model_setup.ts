@@ -15,7 +15,7 @@ import { openStateCache, type StateCache } from '../model/backbone/encoder_cache
 import { tokenizeWith, withTruncation } from '../model/backbone/truncation.js';
 import { Progress } from './progress.js';
 import type { Experiment } from './experiment.js';
-import { predictRows, type RowSource } from './fit.js';
+import { predictRows, validationAuc, type RowSource } from './fit.js';
 import { labelsOf, rowsOfDomains } from './batches.js';
 import { auc } from './metrics.js';
 
@@ -162,18 +162,17 @@ export async function buildModels(
       units: [unit],
       unitFor: () => unit,
       zeroShotScorer: () => {
-        // The tower that ranks the pooled validation rows of the training domains best.
+        // The tower with the best validation score (train.monitor) on the training domains' rows.
         const valid = unit.source('valid');
-        const labels = labelsOf(valid.split, valid.rows);
         let best = 0;
         let bestAuc = -Infinity;
         names.forEach((_, k) => {
-          const a = auc(labels, predictRows(model, valid, towerOf, bs, k));
+          const a = validationAuc(valid, predictRows(model, valid, towerOf, bs, k), config.train.monitor);
           if (a > bestAuc) [best, bestAuc] = [k, a];
         });
-        log.info(`zero-shot: using the ${names[best]} tower (pooled validation AUC ${bestAuc.toFixed(4)})`);
+        log.info(`zero-shot: using the ${names[best]} tower (validation ${config.train.monitor} ${bestAuc.toFixed(4)})`);
         return {
-          description: `tower with the best pooled validation AUC of the training domains: ${names[best]} (${bestAuc.toFixed(4)})`,
+          description: `tower with the best validation ${config.train.monitor} over the training domains: ${names[best]} (${bestAuc.toFixed(4)})`,
           head: names[best]!,
           source: (split, ids) => unit.source(split, ids),
           score: (src) => predictRows(model, src, towerOf, bs, best),
@@ -202,16 +201,15 @@ export async function buildModels(
     zeroShotScorer: () => {
       const everyTower = () => 0;
       const pooled = sourceFactory(splits, trainIds, {})('valid');
-      const labels = labelsOf(pooled.split, pooled.rows);
       let best = units[0]!;
       let bestAuc = -Infinity;
       for (const u of units) {
-        const a = auc(labels, predictRows(u.model, pooled, everyTower, bs, 0));
+        const a = validationAuc(pooled, predictRows(u.model, pooled, everyTower, bs, 0), config.train.monitor);
         if (a > bestAuc) [best, bestAuc] = [u, a];
       }
-      log.info(`zero-shot: using the ${best.label} model (pooled validation AUC ${bestAuc.toFixed(4)})`);
+      log.info(`zero-shot: using the ${best.label} model (validation ${config.train.monitor} ${bestAuc.toFixed(4)})`);
       return {
-        description: `per-domain model with the best pooled validation AUC of the training domains: ${best.label} (${bestAuc.toFixed(4)})`,
+        description: `per-domain model with the best validation ${config.train.monitor} over the training domains: ${best.label} (${bestAuc.toFixed(4)})`,
         head: best.label!,
         source: (split, ids) => sourceFactory(splits, ids, {})(split),
         score: (src) => predictRows(best.model, src, everyTower, bs, 0),

@@ -29,7 +29,12 @@ export const TrainConfigSchema = z
     grad_clip: z.number().positive().nullable().default(1.0),
     /** Number of micro-batches whose gradients are averaged per optimizer step. */
     grad_accum: z.number().int().positive().default(1),
-    /** Early stopping: epochs without a better validation AUC before stopping. */
+    /**
+     * Early-stopping score on the validation rows of the training domains: mean of per-domain AUCs
+     * or the AUC of all rows pooled. Also picks a baseline's zero-shot tower.
+     */
+    monitor: z.enum(['auc_mean', 'auc_pooled']).default('auc_mean'),
+    /** Early stopping: epochs without a better validation score before stopping. */
     patience: z.number().int().min(0).default(1),
     /** Also checkpoint every N optimizer steps inside an epoch (0 = only at epoch ends). */
     checkpoint_every_steps: z.number().int().min(0).default(0),
