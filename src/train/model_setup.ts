@@ -88,7 +88,8 @@ export async function buildModels(
     // onnxruntime computes the states when an ONNX export is available (much faster on CPU).
     const encoder = live ? null! : withTruncation(await createStateEncoder(config.backbone, backbone), config.backbone.truncation);
     // Only the rows of the domains this run touches are encoded (training + zero-shot + extra).
-    for (const s of ['train', 'valid', 'test'] as const) {
+    const cachedSplits = live ? [] : (['train', 'valid', 'test'] as const);
+    for (const s of cachedSplits) {
       // Zero-shot domains are only ever scored on their test rows.
       const active = [...new Set([...trainIds, ...extraIds, ...(s === 'test' ? zeroIds : [])])];
       const rows = rowsOfDomains(splits[s], active);

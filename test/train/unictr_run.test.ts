@@ -100,3 +100,17 @@ test('add-domain trains only the new DSN and scores its test rows', () => {
   const again = runCli(['add-domain', '--run', run, '--domain', 'Synthetic C', ...common]);
   assert.equal(again.code, 2);
 });
+
+test('backbone.tuning=lora trains the LoRA matrices live (no state cache)', () => {
+  const out = path.join(tmp, 'lora');
+  const r = runCli([
+    'train', '--config', path.join(ROOT, 'experiments/tiny.yaml'), '--out', out, ...sets,
+    '--set', 'backbone.tuning=lora', '--set', 'train.epochs=1', '--set', 'train.max_train_rows=96', ...common,
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /states are computed live/);
+  const ck = loadCheckpoint(path.join(out, 'checkpoints/model/best'));
+  const loraB = Object.entries(ck.variables).filter(([k]) => k.endsWith('lora_B'));
+  assert.ok(loraB.length > 0, 'LoRA matrices are checkpointed');
+  assert.ok(loraB.some(([, v]) => v.values.some((x) => x !== 0)), 'LoRA B moved away from its zero init');
+});
