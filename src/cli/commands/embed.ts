@@ -133,7 +133,7 @@ export const embedCommand: CommandModule<object, EmbedArgs> = {
       .option('engine', {
         choices: ['auto', 'onnx', 'tfjs'] as const,
         default: 'auto' as const,
-        describe: 'auto: onnxruntime when the folder has an ONNX export with hidden_state outputs, else tfjs',
+        describe: 'auto: onnxruntime for use-lite and for folders with an ONNX export (hidden_state outputs), else tfjs',
       }) as never,
   handler: async (args) => {
     const format = chooseFormat(args.out, args.format);
