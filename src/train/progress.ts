@@ -40,7 +40,11 @@ export class Progress {
       this.lastPrinted = decile;
       const secs = (Date.now() - this.start) / 1000;
       const eta = value > 0 ? (secs / value) * (this.total - value) : 0;
-      process.stderr.write(`${this.title} ${value}/${this.total} loss ${loss} ${rate} samples/s ETA ${eta.toFixed(0)}s\n`);
+      const parts = [`${this.title} ${value}/${this.total}`];
+      if (info.loss !== undefined) parts.push(`loss ${loss}`);
+      if (info.rate !== undefined) parts.push(`${rate} samples/s`);
+      parts.push(`ETA ${eta.toFixed(0)}s`);
+      process.stderr.write(parts.join(' ') + '\n');
     }
   }
 
