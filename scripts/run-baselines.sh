@@ -15,4 +15,4 @@ for m in "${models[@]}"; do
   node bin/unictr.js train --config "experiments/baselines/$m.yaml" --out "runs/baselines/$m" --quiet
   echo "$m: $(( $(date +%s) - start )) s" | tee -a runs/baselines/times.txt
 done
-npx tsx scripts/compare.ts runs/quickstart runs/baselines/*
+node bin/unictr.js compare --ref runs/baselines/dnn runs/quickstart runs/baselines/*/

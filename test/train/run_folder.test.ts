@@ -177,7 +177,7 @@ test('bad input: clear errors, exit code 2, run folder left consistent', () => {
 test('unictr --help lists every command with an example', () => {
   const r = runCli(['--help']);
   assert.equal(r.code, 0);
-  for (const c of ['quickstart', 'prepare', 'inspect', 'train', 'eval', 'zero-shot', 'add-domain', 'predict', 'embed']) {
+  for (const c of ['quickstart', 'prepare', 'inspect', 'train', 'eval', 'zero-shot', 'add-domain', 'predict', 'compare', 'embed']) {
     assert.match(r.stdout, new RegExp(`unictr ${c}`), c);
   }
   for (const c of ['train', 'eval', 'zero-shot', 'add-domain', 'predict', 'quickstart']) {
@@ -187,4 +187,15 @@ test('unictr --help lists every command with an example', () => {
   }
   const unknown = runCli(['trian']);
   assert.notEqual(unknown.code, 0);
+});
+
+test('compare tabulates finished runs with RelaImpr over a reference', () => {
+  const r = runCli(['compare', '--ref', path.join(tmp, 'run-a'), path.join(tmp, 'run-a'), path.join(tmp, 'repro-1')]);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n');
+  assert.match(lines[0]!, /\| run \| model \| Synthetic A \| Synthetic B \| Synthetic C \| Synthetic D \(zero-shot\) \|/);
+  assert.match(lines[2]!, /^\| run-a \| mmoe \| [0-9.]+ \(\+0\.0%\)/);
+  const missing = runCli(['compare', path.join(tmp, 'no-such-run')]);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /no metrics\.json/);
 });

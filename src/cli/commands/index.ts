@@ -11,6 +11,7 @@ import { addDomainCommand } from './add_domain.js';
 import { predictCommand } from './predict.js';
 import { quickstartCommand } from './quickstart.js';
 import { embedCommand } from './embed.js';
+import { compareCommand } from './compare.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const commands: CommandModule<any, any>[] = [
@@ -22,5 +23,6 @@ export const commands: CommandModule<any, any>[] = [
   zeroShotCommand,
   addDomainCommand,
   predictCommand,
+  compareCommand,
   embedCommand,
  ];
