@@ -114,3 +114,22 @@ test('backbone.tuning=lora trains the LoRA matrices live (no state cache)', () =
   assert.ok(loraB.length > 0, 'LoRA matrices are checkpointed');
   assert.ok(loraB.some(([, v]) => v.values.some((x) => x !== 0)), 'LoRA B moved away from its zero init');
 });
+
+test('Uni-CTR: a crash mid-epoch then --resume ends with the metrics of an uninterrupted run', () => {
+  const extra = ['--set', 'train.checkpoint_every_steps=3'];
+  const full = path.join(tmp, 'resume-full');
+  const a = runCli(['train', '--config', path.join(ROOT, 'experiments/tiny.yaml'), '--out', full, ...sets, ...extra, ...common]);
+  assert.equal(a.code, 0, a.stderr);
+  const crashed = path.join(tmp, 'resume-crashed');
+  const b = runCli(['train', '--config', path.join(ROOT, 'experiments/tiny.yaml'), '--out', crashed, ...sets, ...extra, ...common], {
+    env: { UNICTR_CRASH_AFTER_STEPS: '14' },
+  });
+  assert.notEqual(b.code, 0);
+  assert.ok(!existsSync(path.join(crashed, 'metrics.json')));
+  const c = runCli(['train', '--resume', crashed, ...common]);
+  assert.equal(c.code, 0, c.stderr);
+  const ma = JSON.parse(readFileSync(path.join(full, 'metrics.json'), 'utf8'));
+  const mc = JSON.parse(readFileSync(path.join(crashed, 'metrics.json'), 'utf8'));
+  assert.deepEqual(mc.test, ma.test);
+  assert.deepEqual(mc.zero_shot, ma.zero_shot);
+});
