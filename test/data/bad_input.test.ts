@@ -147,7 +147,7 @@ describe('bad input', { concurrency: 3 }, () => {
         });
         const r = await runCli(['prepare', '--config', cfg, '--out', out]);
         assert.equal(r.code, 2, r.stderr);
-        assert.match(r.stderr, /^error: /);
+        assert.match(r.stderr, /^error: /m);
         assert.match(r.stderr, c.message);
         assert.ok(!existsSync(out), 'no output folder');
         assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('.out')), [], 'no temp sibling left');
