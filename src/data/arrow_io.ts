@@ -49,26 +49,12 @@ export const SPLIT_SCHEMA = new Schema([
 ]);
 
 /** One batch of split rows in column form. `history` holds variable-length lists (offsets). */
-export interface SplitBatch {
-  rows: number;
-  rowId: Int32Array;
-  domain: string[];
-  domainId: Int32Array;
-  userId: Int32Array;
-  itemId: Int32Array;
-  brandId: Int32Array;
-  titleId: Int32Array;
-  price: Float64Array;
-  priceBucket: Int32Array;
+export type SplitBatch = Omit<SplitColumns, 'history' | 'label' | 'unixTime'> & {
   historyOffsets: Int32Array;
   historyValues: Int32Array;
   label: Int8Array;
-  rating: Float64Array;
   unixTime: BigInt64Array;
-  title: string[];
-  brand: string[];
-  prompt: string[];
-}
+};
 
 function utf8(strings: string[]): Data<Utf8> {
   const offsets = new Int32Array(strings.length + 1);
