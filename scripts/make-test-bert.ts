@@ -17,6 +17,7 @@ import { Rng } from '../src/util/rng.js';
 import { atomicWriteJson } from '../src/util/fs.js';
 import { writeSafetensors, type TensorToWrite } from '../src/model/backbone/weights.js';
 import { bertConfigToJson, type BertConfig } from '../src/model/backbone/configuration_bert.js';
+import { bertWeightSpecs } from '../src/model/backbone/modeling_bert.js';
 
 export interface MakeTestBertOptions {
   out: string;
@@ -107,32 +108,20 @@ export function randomBertWeights(cfg: BertConfig, seed: number): Map<string, Te
     for (let i = 0; i < n; i++) data[i] = mean + std * rng.normal();
     w.set(name, { shape, data });
   };
-  const d = cfg.hiddenSize;
-  // Larger than BERT's 0.02 init so that attention is far from uniform and masking errors show.
-  put('embeddings.word_embeddings.weight', [cfg.vocabSize, d], 0.5);
-  put('embeddings.position_embeddings.weight', [cfg.maxPositionEmbeddings, d], 0.5);
-  put('embeddings.token_type_embeddings.weight', [cfg.typeVocabSize, d], 0.5);
-  const ln = (p: string): void => {
-    put(`${p}.weight`, [d], 0.1, 1);
-    put(`${p}.bias`, [d], 0.1);
-  };
-  const linear = (p: string, out: number, inp: number): void => {
-    put(`${p}.weight`, [out, inp], 1 / Math.sqrt(inp));
-    put(`${p}.bias`, [out], 0.1);
-  };
-  ln('embeddings.LayerNorm');
-  for (let i = 0; i < cfg.numHiddenLayers; i++) {
-    const p = `encoder.layer.${i}`;
-    linear(`${p}.attention.self.query`, d, d);
-    linear(`${p}.attention.self.key`, d, d);
-    linear(`${p}.attention.self.value`, d, d);
-    linear(`${p}.attention.output.dense`, d, d);
-    ln(`${p}.attention.output.LayerNorm`);
-    linear(`${p}.intermediate.dense`, cfg.intermediateSize, d);
-    linear(`${p}.output.dense`, d, cfg.intermediateSize);
-    ln(`${p}.output.LayerNorm`);
+  // The encoder's own weight list (same order, so the fixture is unchanged), plus the pooler.
+  const specs = [
+    ...bertWeightSpecs(cfg),
+    { name: 'pooler.dense.weight', hfShape: [cfg.hiddenSize, cfg.hiddenSize], transpose: true },
+    { name: 'pooler.dense.bias', hfShape: [cfg.hiddenSize], transpose: false },
+  ];
+  for (const { name, hfShape, transpose } of specs) {
+    // Embeddings larger than BERT's 0.02 init so that attention is far from uniform and masking
+    // errors show; LayerNorm weights near 1; Linear weights scaled by 1/√in.
+    if (name.endsWith('_embeddings.weight')) put(name, hfShape, 0.5);
+    else if (name.includes('LayerNorm.weight')) put(name, hfShape, 0.1, 1);
+    else if (transpose) put(name, hfShape, 1 / Math.sqrt(hfShape[1]!));
+    else put(name, hfShape, 0.1);
   }
-  linear('pooler.dense', d, d);
   return w;
 }
 
