@@ -231,6 +231,17 @@ function transformerLayer(x: tf.Tensor3D, residual: tf.Tensor3D, attnBias: tf.Te
   return tf.add(ffn, attended) as tf.Tensor3D;
 }
 
+/** The package's SentencePiece vocabulary as a tokenizer. */
+export function loadUseLiteTokenizer(files: UseLiteFiles): SentencePieceUnigram {
+  let vocab: unknown;
+  try {
+    vocab = JSON.parse(readFileSync(files.vocabJson, 'utf8'));
+  } catch (e) {
+    throw new ModelFolderError(`${files.vocabJson}: cannot read vocabulary (${(e as Error).message})`);
+  }
+  return SentencePieceUnigram.fromJson(vocab, files.vocabJson);
+}
+
 /**
  * USE-lite token ids, right-padded to the batch's longest row; at most 128 tokens (the graph's
  * limit) unless NO_TRUNCATION asks for all of them (middle truncation trims afterwards).
@@ -270,13 +281,7 @@ export class UseLiteBackbone implements Backbone {
     }
     const files = opts.files ?? useLiteFiles();
     const art = readArtifacts(files.modelJson);
-    let vocab: unknown;
-    try {
-      vocab = JSON.parse(readFileSync(files.vocabJson, 'utf8'));
-    } catch (e) {
-      throw new ModelFolderError(`${files.vocabJson}: cannot read vocabulary (${(e as Error).message})`);
-    }
-    const tokenizer = SentencePieceUnigram.fromJson(vocab, files.vocabJson);
+    const tokenizer = loadUseLiteTokenizer(files);
     const map = tf.io.decodeWeights(art.weightData, art.specs);
     let weights: UseLiteWeights;
     try {

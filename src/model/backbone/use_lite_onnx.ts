@@ -18,14 +18,13 @@
  *   const enc = await createUseLiteOnnxEncoder();
  *   const [h0, h2] = await enc.encode(enc.tokenize(prompts, 128), [0, 2]);
  */
-import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import path from 'node:path';
 import { ConfigError, ModelFolderError } from '../../util/errors.js';
 import { OnnxGraphBuilder } from './onnx_writer.js';
 import { ortExecutionProviders } from './ort_options.js';
 import { SentencePieceUnigram } from './sentencepiece.js';
-import { USE_LITE_IMPL_VERSION, USE_LITE_MAX_TOKENS, readArtifacts, tokenizeUseLite, useLiteFiles, type UseLiteFiles } from './use_lite.js';
+import { USE_LITE_IMPL_VERSION, USE_LITE_MAX_TOKENS, loadUseLiteTokenizer, readArtifacts, tokenizeUseLite, useLiteFiles, type UseLiteFiles } from './use_lite.js';
 import type { StateEncoder } from './encoder_cache.js';
 import type { TokenizedBatch } from './types.js';
 
@@ -233,13 +232,7 @@ export class UseLiteOnnxEncoder implements StateEncoder {
   static async create(opts: UseLiteOnnxOptions = {}): Promise<UseLiteOnnxEncoder> {
     const files = opts.files ?? useLiteFiles();
     const ort = await importOrt();
-    let vocab: unknown;
-    try {
-      vocab = JSON.parse(readFileSync(files.vocabJson, 'utf8'));
-    } catch (e) {
-      throw new ModelFolderError(`${files.vocabJson}: cannot read vocabulary (${(e as Error).message})`);
-    }
-    const tokenizer = SentencePieceUnigram.fromJson(vocab, files.vocabJson);
+    const tokenizer = loadUseLiteTokenizer(files);
     const w = UseLiteWeightFile.read(files.modelJson);
     const [vocabRows] = w.shape('module/Embeddings_en');
     if (tokenizer.size > vocabRows!) {

@@ -6,18 +6,8 @@ import { loadUseLite, runUseLiteGraph, UseLiteBackbone, USE_LITE_MAX_TOKENS } fr
 import { SentencePieceUnigram } from '../../../src/model/backbone/sentencepiece.js';
 import { ConfigError } from '../../../src/util/errors.js';
 import { createBackbone } from '../../../src/model/backbone/index.js';
+import { cosine } from '../../helpers/vectors.js';
 
-function cosine(a: Float32Array, b: Float32Array): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i]! * b[i]!;
-    na += a[i]! * a[i]!;
-    nb += b[i]! * b[i]!;
-  }
-  return dot / Math.sqrt(na * nb);
-}
 
 describe('USE-lite backbone', () => {
   let use: UseLiteBackbone;
