@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/runtime/backend.js';
+import { cpuMs } from './cpu_time.js';
 
 const backend = (process.argv[2] ?? 'wasm') as 'wasm' | 'cpu';
 await initBackend({ backend, threads: 1 });
@@ -15,13 +16,6 @@ const q = tf.randomNormal([n * h, t, dh]) as tf.Tensor3D;
 const k = tf.randomNormal([n * h, t, dh]) as tf.Tensor3D;
 const v = tf.randomNormal([n * h, t, dh]) as tf.Tensor3D;
 
-function cpuMs(f: () => void, reps: number): number {
-  f();
-  const c0 = process.cpuUsage();
-  for (let i = 0; i < reps; i++) f();
-  const c = process.cpuUsage(c0);
-  return (c.user + c.system) / 1000 / reps;
-}
 
 const cases: [string, () => tf.Tensor, number][] = [
   ['batched matMul', () => tf.matMul(tf.softmax(tf.matMul(q, k, false, true)), v), 4 * n * h * t * t * dh],

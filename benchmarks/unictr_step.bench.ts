@@ -10,6 +10,7 @@ import { Rng } from '../src/util/rng.js';
 import { uniCtrConfig } from '../src/model/unictr/config.js';
 import { UniCtr } from '../src/model/unictr/unictr.js';
 import { maskedBceLoss } from '../src/model/unictr/loss.js';
+import { cpuMs } from './cpu_time.js';
 
 const backend = (process.argv[2] ?? 'wasm') as 'wasm' | 'cpu';
 await initBackend({ backend, threads: 1 });
@@ -39,13 +40,6 @@ const step = () => {
 };
 const infer = () => tf.tidy(() => void model.forward(batch, { training: false }).logits.dataSync());
 
-function cpuMs(f: () => void, reps: number): number {
-  f();
-  const c0 = process.cpuUsage();
-  for (let i = 0; i < reps; i++) f();
-  const c = process.cpuUsage(c0);
-  return (c.user + c.system) / 1000 / reps;
-}
 const trainMs = cpuMs(step, 3);
 const inferMs = cpuMs(infer, 3);
 console.log(`${backend} train step n=${n} t=${t}: ${trainMs.toFixed(0)} ms CPU (${((n / trainMs) * 1000).toFixed(0)} samples/s)`);

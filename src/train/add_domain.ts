@@ -10,11 +10,10 @@ import { ConfigError } from '../util/errors.js';
 import { atomicWriteJson, readJson } from '../util/fs.js';
 import { fit } from './fit.js';
 import { checkpointExists, loadCheckpoint, restoreVariables } from './checkpoint.js';
-import { domainIds, slug, type DomainMetrics, type MetricsFile, type RunContext, type PredictionRow } from './run.js';
+import { domainIds, slug, summarizeRows, type DomainMetrics, type MetricsFile, type RunContext, type PredictionRow } from './run.js';
 import { runPaths, writePredictionsCsv } from './run_folder.js';
 import { labelsOf } from './batches.js';
 import { predictRows } from './fit.js';
-import { summarize } from './metrics.js';
 import type { TrainConfig } from './train_config.js';
 
 export interface AddedDomain {
@@ -86,9 +85,8 @@ export async function addDomainToRun(dir: string, ctx: RunContext, domain: strin
   const src = unit.source('test', [id!]);
   const scores = predictRows(model, src, unit.towerOf, train.eval_batch_size);
   const labels = labelsOf(src.split, src.rows);
-  const users = Array.from(src.rows, (r) => src.split.userId[r]!);
   const metrics: DomainMetrics = {
-    ...summarize(labels, scores, users, { bootstrap: { iterations: train.bootstrap, seed: ctx.config.seed } }),
+    ...summarizeRows(src, scores, { iterations: train.bootstrap, seed: ctx.config.seed }),
     head: domain,
   };
   const predictions = Array.from(labels, (l, i) => ({ domain, label: l, score: scores[i]! }));

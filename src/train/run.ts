@@ -174,39 +174,25 @@ export function evaluateRun(ctx: RunContext, epochs: Record<string, EpochRecord[
     valid[name] = { auc: auc(labelsOf(v.src.split, v.src.rows), v.scores), rows: v.src.rows.length };
     const t = scoreOwn(ctx, 'test', id);
     const labels = labelsOf(t.src.split, t.src.rows);
-    const users = Array.from(t.src.rows, (r) => t.src.split.userId[r]!);
-    test[name] = summarize(labels, t.scores, users, { bootstrap });
+    test[name] = summarizeRows(t.src, t.scores, bootstrap);
     labels.forEach((l, i) => {
       predictions.push({ domain: name, label: l, score: t.scores[i]! });
       allLabels.push(l);
       allScores.push(t.scores[i]!);
     });
   }
-  const zero: Record<string, DomainMetrics> = {};
-  let choice: string | undefined;
-  if (zeroIds.length > 0) {
-    // Uni-CTR: the general network; baselines: the tower/model best on the pooled validation
-    // rows of the training domains — never the unseen domain's labels.
-    const pick = ctx.built.zeroShotScorer();
-    choice = pick.description;
-    for (const id of zeroIds) {
-      const name = manifest.domains[id]!.name;
-      const src = pick.source('test', [id]);
-      const scores = pick.score(src);
-      const labels = labelsOf(src.split, src.rows);
-      const users = Array.from(src.rows, (r) => src.split.userId[r]!);
-      zero[name] = { ...summarize(labels, scores, users, { bootstrap }), head: pick.head };
-    }
-  }
+  // Uni-CTR: the general network; baselines: the tower/model best on the training domains'
+  // validation rows — never the unseen domain's labels.
+  const zero = zeroIds.length > 0 ? zeroShotEval(ctx, zeroIds) : null;
   return {
     test,
-    zero_shot: zero,
+    zero_shot: zero?.metrics ?? {},
     valid,
     overall_test: allLabels.length ? summarize(allLabels, allScores, undefined, { bootstrap }) : null,
     model: config.model.name,
     seed: config.seed,
     epochs,
-    zero_shot_head_choice: choice,
+    zero_shot_head_choice: zero?.description,
     predictions,
   };
 }
@@ -229,6 +215,13 @@ export function runFolderExists(dir: string): boolean {
   return existsSync(runPaths(dir).config);
 }
 
+/** Metrics of scored rows: AUC, logloss, gAUC over the rows' users, bootstrap interval. */
+export function summarizeRows(src: RowSource, scores: Float64Array, bootstrap: { iterations: number; seed: number }): MetricSummary {
+  const labels = labelsOf(src.split, src.rows);
+  const users = Array.from(src.rows, (r) => src.split.userId[r]!);
+  return summarize(labels, scores, users, { bootstrap });
+}
+
 /** Zero-shot metrics (and predictions) of `ids` with the run's zero-shot scorer. */
 export function zeroShotEval(
   ctx: RunContext,
@@ -247,10 +240,8 @@ export function zeroShotEval(
     const name = ctx.manifest.domains[id]!.name;
     const src = pick.source('test', [id]);
     const scores = pick.score(src);
-    const labels = labelsOf(src.split, src.rows);
-    const users = Array.from(src.rows, (r) => src.split.userId[r]!);
-    metrics[name] = { ...summarize(labels, scores, users, { bootstrap }), head: pick.head };
-    labels.forEach((l, i) => predictions.push({ domain: name, label: l, score: scores[i]! }));
+    metrics[name] = { ...summarizeRows(src, scores, bootstrap), head: pick.head };
+    labelsOf(src.split, src.rows).forEach((l, i) => predictions.push({ domain: name, label: l, score: scores[i]! }));
   }
   return { metrics, predictions, description: pick.description };
 }
