@@ -241,10 +241,13 @@ export function clipByGlobalNorm(grads: GradInput, maxNorm: number, opts: { erro
   if (!(maxNorm > 0)) throw new Error(`clipByGlobalNorm: maxNorm is ${maxNorm}; expected > 0`);
   const named = namedGrads(grads);
   const names = Object.keys(named);
-  const sq = tf.tidy(() => names.map((n) => tf.sum(tf.square(named[n]!))));
-  // Summed in float64 on the host: one small readback per tensor, order fixed by the names.
-  const parts = sq.map((t) => t.dataSync()[0]!);
-  tf.dispose(sq);
+  // One readback of every tensor's squared norm, summed in float64 on the host in name order.
+  let parts: number[] = [];
+  if (names.length > 0) {
+    const sq = tf.tidy(() => tf.stack(names.map((n) => tf.sum(tf.square(named[n]!)))));
+    parts = Array.from(sq.dataSync());
+    sq.dispose();
+  }
   const norm = Math.sqrt(parts.reduce((a, b) => a + b, 0));
   if (!Number.isFinite(norm) && (opts.errorIfNonfinite ?? true)) {
     const bad = names[parts.findIndex((x) => !Number.isFinite(x))] ?? names[0];
