@@ -203,7 +203,7 @@ export async function prepareFromConfig(loaded: LoadedDataConfig, out: string): 
       const p = await fetchRows(duck);
       stage('fetch rows');
       const { rows } = p;
-      const hist = buildHistory(rows.userId, rows.label, p.vocab.user.length);
+      const hist = buildHistory(rows.userId, rows.label, rows.unixTime, p.vocab.user.length);
       const maker = new PromptMaker(loaded, p, hist, names);
       const keep: number[] = [];
       for (let i = 0; i < rows.n; i++) {

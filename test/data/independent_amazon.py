@@ -6,6 +6,7 @@ and prints per-domain split counts and every row's prompt / ids as JSON.
 
 Usage: /usr/bin/python3 independent_amazon.py <shared/data/amazon folder>
 """
+import bisect
 import csv
 import gzip
 import json
@@ -87,17 +88,23 @@ bid = ids([r['brand'] for r in rows], True)
 tid = ids([r['title'] for r in rows], True)
 
 rows.sort(key=lambda r: (r['t'], r['d'], r['k']))
+# History: the user's positives with a timestamp strictly before the row's (equal times never
+# count), last 5 in (time, domain, input order), oldest first. Found per row by bisecting the
+# user's sorted positive times, not by a running pass.
 positives = {}
 for r in rows:
-    h = positives.get(r['u'], [])[-5:]
+    if r['label'] == 1:
+        positives.setdefault(r['u'], []).append(r)
+pos_times = {u: [x['t'] for x in ps] for u, ps in positives.items()}
+for r in rows:
+    cut = bisect.bisect_left(pos_times.get(r['u'], []), r['t'])
+    h = positives.get(r['u'], [])[:cut][-5:]
     hist = ' & '.join("product '%s'" % x['title'] for x in h) if h else 'nothing'
     r['hist_ids'] = [iid[x['i']] for x in h]
     r['prompt'] = (f"{DOMAINS[r['d']]}: The user ID is user_{uid[r['u']]}, who clicked {hist} recently. "
                    f"The ID of current product is product_{iid[r['i']]}, the title is '{r['title']}', "
                    f"the brand is '{r['brand']}', the price is {r['pshow']}$.")
     r['bucket'] = 1 if hi <= lo else min(100, 1 + math.floor((r['price'] - lo) / (hi - lo) * 100))
-    if r['label'] == 1:
-        positives.setdefault(r['u'], []).append(r)
 
 kept = [r for r in rows if len(r['prompt']) < 10000]
 out = {'domains': [], 'splits': {'train': [], 'valid': [], 'test': []}, 'mean': mean}

@@ -46,8 +46,8 @@ const P = {
   g_u1_g1: "Gift Cards: The user ID is user_1, who clicked nothing recently. The ID of current product is product_1, the title is 'Cafe Card', the brand is 'Cafe', the price is 25.00$.",
   g_u3_g3: "Gift Cards: The user ID is user_3, who clicked nothing recently. The ID of current product is product_3, the title is 'unknown', the brand is 'unknown', the price is 15.19$.",
   g_u2_g1: "Gift Cards: The user ID is user_2, who clicked nothing recently. The ID of current product is product_1, the title is 'Cafe Card', the brand is 'Cafe', the price is 25.00$.",
-  m_u1_m1: "Musical Instruments: The user ID is user_1, who clicked product 'Cafe Card' recently. The ID of current product is product_4, the title is 'Guitar Strings', the brand is 'unknown', the price is 7.5$.",
-  m_u1_m2: "Musical Instruments: The user ID is user_1, who clicked product 'Cafe Card' & product 'Guitar Strings' recently. The ID of current product is product_5, the title is 'Tuner, Clip-on', the brand is 'unknown', the price is 12$.",
+  m_u1_m1: "Musical Instruments: The user ID is user_1, who clicked nothing recently. The ID of current product is product_4, the title is 'Guitar Strings', the brand is 'unknown', the price is 7.5$.",
+  m_u1_m2: "Musical Instruments: The user ID is user_1, who clicked nothing recently. The ID of current product is product_5, the title is 'Tuner, Clip-on', the brand is 'unknown', the price is 12$.",
   m_u2_m1: "Musical Instruments: The user ID is user_2, who clicked nothing recently. The ID of current product is product_4, the title is 'Guitar Strings', the brand is 'unknown', the price is 7.5$.",
   v_g: "Gift Cards: The user ID is user_1, who clicked product 'Cafe Card' & product 'Guitar Strings' & product 'Tuner, Clip-on' recently. The ID of current product is product_2, the title is 'Book Card', the brand is 'unknown', the price is 15.19$.",
   v_m: "Musical Instruments: The user ID is user_1, who clicked product 'Cafe Card' & product 'Guitar Strings' & product 'Tuner, Clip-on' & product 'Book Card' recently. The ID of current product is product_4, the title is 'Guitar Strings', the brand is 'unknown', the price is 7.5$.",
@@ -97,7 +97,10 @@ test('basic fixture: prompts byte for byte, ids, price fill, buckets, split size
     assert.deepEqual([...train.price], [25, 15.1875, 25, 7.5, 12, 7.5]);
     // Buckets: 1 + floor((p − 7.5) / 17.5 × 100), capped at 100.
     assert.deepEqual([...train.priceBucket], [100, 44, 100, 1, 26, 1]);
-    assert.deepEqual(hist(train, 4), [1, 4, 0, 0, 0]);
+    // History holds only strictly earlier positives: u1's day-100 rows (g1, m1, m2) see nothing.
+    assert.deepEqual(hist(train, 3), [0, 0, 0, 0, 0]);
+    assert.deepEqual(hist(train, 4), [0, 0, 0, 0, 0]);
+    assert.deepEqual(hist(valid, 0), [1, 4, 5, 0, 0]);
     assert.deepEqual(hist(tst, 0), [4, 5, 2, 4, 5]);
     assert.deepEqual(m.vocab_sizes, { user: 4, item: 6, brand: 2, title: 5, price_bucket: 101 });
     const vocab = await readVocab(out);
@@ -119,24 +122,31 @@ test('basic fixture: prompts byte for byte, ids, price fill, buckets, split size
   }
 });
 
-test('equal timestamps: domain order, then input order, decide who is earlier', async () => {
+test('equal timestamps: same-day rows never enter each other\'s history, whatever the domain or input order', async () => {
   const { dir, cleanup } = tempDir();
   try {
-    const { train } = await prep(basicYaml(dir, '', '[Musical Instruments, Gift Cards]'), path.join(dir, 'out'));
-    // With Music first, at t=100 u1's two music rows come before the gift row.
-    assert.equal(train.domain[0], 'Musical Instruments');
-    assert.equal(
-      train.prompt[0],
-      "Musical Instruments: The user ID is user_1, who clicked nothing recently. The ID of current product is product_4, the title is 'Guitar Strings', the brand is 'unknown', the price is 7.5$.",
-    );
-    assert.equal(
-      train.prompt[1],
-      "Musical Instruments: The user ID is user_1, who clicked product 'Guitar Strings' recently. The ID of current product is product_5, the title is 'Tuner, Clip-on', the brand is 'unknown', the price is 12$.",
-    );
-    assert.equal(
-      train.prompt[3],
-      "Gift Cards: The user ID is user_1, who clicked product 'Guitar Strings' & product 'Tuner, Clip-on' recently. The ID of current product is product_1, the title is 'Cafe Card', the brand is 'Cafe', the price is 25.00$.",
-    );
+    // Music first: at t=100 u1's two music rows now come before the gift row, yet none sees another.
+    const a = await prep(basicYaml(dir, '', '[Musical Instruments, Gift Cards]'), path.join(dir, 'a'));
+    assert.equal(a.train.domain[0], 'Musical Instruments');
+    assert.deepEqual(a.train.prompt.slice(0, 2), [P.m_u1_m1, P.m_u1_m2]);
+    assert.equal(a.train.prompt[3], P.g_u1_g1);
+    // Later rows list the earlier same-day positives in the global order (domain order first).
+    assert.ok(a.valid.prompt[0]!.startsWith("Musical Instruments: The user ID is user_1, who clicked product 'Guitar Strings' & product 'Tuner, Clip-on' & product 'Cafe Card' & product 'Book Card' recently."), a.valid.prompt[0]);
+    // Reversed input order of the music file: same prompts for the day-100 rows.
+    const csv = readFileSync(path.join(BASIC, 'music_reviews.csv'), 'utf8');
+    const [head, ...rest] = csv.replace(/\n$/, '').split('\n');
+    const records: string[] = [];
+    for (const line of rest) {
+      // The third record spans two lines (quoted newline).
+      if (records.length > 0 && !/^u\d,/.test(line)) records[records.length - 1] += '\n' + line;
+      else records.push(line);
+    }
+    writeFileSync(path.join(dir, 'music_reviews.csv'), [head, ...records.reverse()].join('\n') + '\n');
+    const rev = readFileSync(basicYaml(dir), 'utf8').replace(B('music_reviews.csv'), JSON.stringify(path.join(dir, 'music_reviews.csv')));
+    const b = await prep(writeYaml(dir, 'rev.yaml', rev), path.join(dir, 'b'));
+    const day100 = (s: SplitColumns) => s.prompt.filter((_, i) => s.unixTime[i] === 100 && s.userId[i] === 1);
+    assert.deepEqual(day100(b.train).sort(), [P.g_u1_g1, P.m_u1_m2, P.m_u1_m1].sort());
+    assert.ok(day100(b.train).every((p) => p.includes('who clicked nothing recently')));
   } finally {
     cleanup();
   }
@@ -186,7 +196,8 @@ test('history: ids variant and the ablation templates through prepare', async ()
     const r3 = await prep(basicYaml(dir), path.join(dir, 'out3'), ['data.template=id_only']);
     assert.equal(r3.valid.prompt[0], '0, 1, Cafe Card & Guitar Strings & Tuner, Clip-on, 2, Book Card, unknown, 15.19.');
     const r4 = await prep(basicYaml(dir, '  template: { name: custom, text: "[{domain}] u{user_id} i{item_id} b{price_bucket} h={history_values}" }'), path.join(dir, 'out4'));
-    assert.equal(r4.train.prompt[4], '[Musical Instruments] u1 i5 b26 h=Cafe Card & Guitar Strings');
+    assert.equal(r4.train.prompt[4], '[Musical Instruments] u1 i5 b26 h=nothing');
+    assert.equal(r4.valid.prompt[1], '[Musical Instruments] u1 i4 b1 h=Cafe Card & Guitar Strings & Tuner, Clip-on & Book Card');
     assert.equal(r4.m.template.text, '[{domain}] u{user_id} i{item_id} b{price_bucket} h={history_values}');
   } finally {
     cleanup();

@@ -109,10 +109,10 @@ test('split sizes: floor(0.9 n) trainval, floor(0.9 trainval) train', () => {
 });
 
 test('history: last 5 earlier positives, oldest first; the current row joins only after it', () => {
-  // user 1: rows 0..7 with labels; user 2 interleaved.
+  // user 1: rows 0..7 with labels; user 2 interleaved; every row at its own time.
   const user = Int32Array.from([1, 1, 2, 1, 1, 1, 1, 1, 1]);
   const label = Uint8Array.from([1, 0, 1, 1, 1, 1, 1, 1, 1]);
-  const h = buildHistory(user, label, 3);
+  const h = buildHistory(user, label, Float64Array.from([10, 20, 30, 40, 50, 60, 70, 80, 90]), 3);
   const row = (i: number) => [...h.slice(i * 5, i * 5 + 5)];
   assert.deepEqual(row(0), [-1, -1, -1, -1, -1]);
   assert.deepEqual(row(1), [0, -1, -1, -1, -1]);
@@ -120,6 +120,27 @@ test('history: last 5 earlier positives, oldest first; the current row joins onl
   assert.deepEqual(row(3), [0, -1, -1, -1, -1]); // row 1 was negative
   assert.deepEqual(row(7), [0, 3, 4, 5, 6]);
   assert.deepEqual(row(8), [3, 4, 5, 6, 7]);
+});
+
+test('history: two same-day rows of one user never see each other, whatever their order', () => {
+  // User 1 rates two items on day 100 (both positive), then one on day 200; user 2 on day 100.
+  const user = Int32Array.from([1, 2, 1, 1]);
+  const label = Uint8Array.from([1, 1, 1, 0]);
+  const time = Float64Array.from([100, 100, 100, 200]);
+  const h = buildHistory(user, label, time, 3);
+  const row = (i: number) => [...h.slice(i * 5, i * 5 + 5)];
+  assert.deepEqual(row(0), [-1, -1, -1, -1, -1]);
+  assert.deepEqual(row(2), [-1, -1, -1, -1, -1]); // row 0 is a same-day positive: not earlier
+  assert.deepEqual(row(3), [0, 2, -1, -1, -1]); // both day-100 positives, in global order
+  // Swapped input order: still no history on day 100.
+  const h2 = buildHistory(Int32Array.from([1, 1, 2, 1]), Uint8Array.from([1, 1, 1, 0]), time, 3);
+  assert.deepEqual([...h2.slice(0, 10)], [-1, -1, -1, -1, -1, -1, -1, -1, -1, -1]);
+  assert.deepEqual([...h2.slice(15, 20)], [0, 1, -1, -1, -1]);
+  // Same-day rows beyond the last five still come out as the last five by global order.
+  const many = buildHistory(Int32Array.from([1, 1, 1, 1, 1, 1, 1, 1]), Uint8Array.from([1, 1, 1, 1, 1, 1, 1, 1]), Float64Array.from([5, 5, 5, 5, 5, 5, 5, 9]), 2);
+  assert.deepEqual([...many.slice(35, 40)], [2, 3, 4, 5, 6]);
+  assert.deepEqual([...many.slice(30, 35)], [-1, -1, -1, -1, -1]);
+  assert.throws(() => buildHistory(Int32Array.from([1, 1]), Uint8Array.from([1, 1]), Float64Array.from([2, 1]), 2), /not in time order/);
 });
 
 test('paper domain names must be the display names', () => {
