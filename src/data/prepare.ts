@@ -14,7 +14,7 @@ import { log } from '../util/log.js';
 import { loadDataConfig, type LoadedDataConfig } from './config_load.js';
 import { Duck } from './readers/duck.js';
 import { CREATE_TABLES_SQL, DomainRegistry, loadMeta, loadReviews } from './readers/read_source.js';
-import { buildRows, fetchRows, type Preprocessed } from './preprocess.js';
+import { buildRows, dedupeReviews, fetchRows, type Preprocessed } from './preprocess.js';
 import { buildHistory } from './history.js';
 import { splitRows } from './split.js';
 import { verbalize, type PromptFields } from './prompt/verbalize.js';
@@ -198,6 +198,15 @@ export async function prepareFromConfig(loaded: LoadedDataConfig, out: string): 
         if (missing) throw new ConfigError(`${loaded.file}: key "data.domains": domain "${missing}" has no review rows in any source`);
       }
       stage('read sources');
+      const duplicates = await dedupeReviews(duck, config);
+      const nDup = [...duplicates.values()].reduce((a, b) => a + b, 0);
+      if (nDup > 0) {
+        log.info(
+          config.dedupe
+            ? `removed ${nDup} exact duplicate review rows (same user, item, rating and time; set data.dedupe: false to keep them)`
+            : `kept ${nDup} exact duplicate review rows (data.dedupe: false)`,
+        );
+      }
       await buildRows(duck, config);
       stage('join, ids, prices (SQL)');
       const p = await fetchRows(duck);
@@ -218,6 +227,7 @@ export async function prepareFromConfig(loaded: LoadedDataConfig, out: string): 
         name,
         id,
         splits: { train: { rows: 0, positives: 0 }, valid: { rows: 0, positives: 0 }, test: { rows: 0, positives: 0 } },
+        exact_duplicates: duplicates.get(id) ?? 0,
       }));
       for (const s of SPLITS) {
         for (const i of split[s]) {

@@ -46,6 +46,22 @@ export interface Preprocessed {
  * Build table `rows_final` from `reviews_all` and `meta_all`. Metadata rows are deduplicated per
  * (source, item), first row wins.
  */
+/**
+ * Count exact duplicate review rows per domain (copies beyond the first of each (domain, user,
+ * item, rating, time)) and, with `data.dedupe`, remove them from `reviews_all`.
+ * @returns copies per domain id (domains without copies are absent)
+ */
+export async function dedupeReviews(duck: Duck, cfg: DataConfig): Promise<Map<number, number>> {
+  await duck.exec(`CREATE TABLE dup_rank AS
+    SELECT src, ord, domain_id, row_number() OVER (PARTITION BY domain_id, "user", item, rating, t ORDER BY src, ord) AS k FROM reviews_all`);
+  const counts = await duck.rows(`SELECT domain_id, count(*) AS n FROM dup_rank WHERE k > 1 GROUP BY domain_id`);
+  if (cfg.dedupe) {
+    await duck.exec(`DELETE FROM reviews_all r USING dup_rank d WHERE d.k > 1 AND d.src = r.src AND d.ord = r.ord`);
+  }
+  await duck.exec(`DROP TABLE dup_rank`);
+  return new Map(counts.map((c) => [Number(c.domain_id), Number(c.n)]));
+}
+
 export async function buildRows(duck: Duck, cfg: DataConfig): Promise<void> {
   // Blank = empty or only ASCII whitespace (space, tab, newline, CR, form feed).
   const blank = (c: string) => `CASE WHEN m.${c} IS NULL OR regexp_matches(m.${c}, '^[ \\t\\n\\r\\f]*$') THEN '${UNKNOWN}' ELSE m.${c} END`;

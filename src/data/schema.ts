@@ -73,6 +73,12 @@ export const DataConfigSchema = z
     join: z.enum(['inner', 'left']).default('inner'),
     /** 3-star reviews: dropped (released code) or kept as negatives (paper text). */
     three_star: z.enum(['drop', 'negative']).default('drop'),
+    /**
+     * Drop exact duplicate ratings (same domain, user, item, rating and time; the first in input
+     * order stays). The raw Amazon files repeat rows; a copy split across train and test is a
+     * memorised answer.
+     */
+    dedupe: z.boolean().default(true),
     /** History rendered as item titles (Uni-CTR) or item ids (ID variant). */
     history: z.enum(['titles', 'ids']).default('titles'),
     template: TemplateSchema.default({ name: 'paper' }),

@@ -26,6 +26,11 @@ export interface ManifestDomain {
   /** Index of this domain in `manifest.domains` (the `domain_id` column). */
   id: number;
   splits: Record<SplitName, SplitCounts>;
+  /**
+   * Exact duplicate review rows found in this domain's input (copies beyond the first of a
+   * user, item, rating and time), before any other drop; removed when `data.dedupe` is true.
+   */
+  exact_duplicates: number;
 }
 
 export interface Manifest {

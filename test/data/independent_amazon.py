@@ -1,6 +1,6 @@
 """Independent reference for test/data/real_data.test.ts.
 
-Re-implements the preprocessing of docs/data.md for the four shipped Amazon domains with the
+Re-implements the preprocessing of docs/data.md (exact duplicates removed, history strictly earlier) for the four shipped Amazon domains with the
 Python standard library only (gzip, json, csv), sharing no code with the TypeScript pipeline,
 and prints per-domain split counts and every row's prompt / ids as JSON.
 
@@ -56,6 +56,19 @@ for r in csv_rows(f'{root}/Musical_Instruments/Music_Instruments_meta_5.csv.gz')
     p = (r['price'] or '').strip()
     ptxt = p if PLAIN.match(p) else (p.replace('$', '').replace(',', '') if DOLLAR.match(p) else None)
     meta.setdefault((1, r['Product ID']), (r['Description'], None, ptxt))
+
+# Exact duplicates (same domain, user, item, rating, time): the first in file order stays.
+seen = set()
+duplicates = [0] * len(DOMAINS)
+unique = []
+for rv in reviews:
+    key = (rv[0], rv[2], rv[3], rv[4], rv[5])
+    if key in seen:
+        duplicates[rv[0]] += 1
+    else:
+        seen.add(key)
+        unique.append(rv)
+reviews = unique
 
 rows = []
 for (d, k, u, i, rating, t) in reviews:
@@ -114,7 +127,8 @@ for d, name in enumerate(DOMAINS):
     trainval = 9 * n // 10
     train = 9 * trainval // 10
     parts = {'train': dr[:train], 'valid': dr[train:trainval], 'test': dr[trainval:]}
-    out['domains'].append({'name': name, 'splits': {s: {'rows': len(p), 'positives': sum(r['label'] for r in p)} for s, p in parts.items()}})
+    out['domains'].append({'name': name, 'splits': {s: {'rows': len(p), 'positives': sum(r['label'] for r in p)} for s, p in parts.items()},
+                           'exact_duplicates': duplicates[d]})
     for s, p in parts.items():
         out['splits'][s].extend({'prompt': r['prompt'], 'user_id': uid[r['u']], 'item_id': iid[r['i']], 'brand_id': bid[r['brand']],
                                  'title_id': tid[r['title']], 'label': r['label'], 'bucket': r['bucket'], 'hist': r['hist_ids']} for r in p)

@@ -152,6 +152,37 @@ test('equal timestamps: same-day rows never enter each other\'s history, whateve
   }
 });
 
+test('dedupe: exact duplicate ratings are dropped by default, counted, and kept with dedupe: false', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    // Two extra copies of u1's g1 5-star at t=100 (one with other extra keys), and a near copy
+    // with another rating (not a duplicate).
+    const base = readFileSync(path.join(BASIC, 'gift_reviews.json'), 'utf8');
+    const extra = [
+      '{"overall": 5.0, "reviewerID": "u1", "asin": "g1", "unixReviewTime": 100}',
+      '{"overall": 5.0, "verified": false, "reviewerID": "u1", "asin": "g1", "unixReviewTime": 100}',
+      '{"overall": 4.0, "reviewerID": "u1", "asin": "g1", "unixReviewTime": 100}',
+    ];
+    writeFileSync(path.join(dir, 'gift_reviews.json'), base + extra.join('\n') + '\n');
+    const cfg = readFileSync(basicYaml(dir), 'utf8').replace(B('gift_reviews.json'), JSON.stringify(path.join(dir, 'gift_reviews.json')));
+    const yaml = writeYaml(dir, 'dup.yaml', cfg);
+    const a = await prep(yaml, path.join(dir, 'a'));
+    // Gift: 5 rows + the 4-star near copy = 6 → 4/1/1.
+    assert.deepEqual(a.m.domains.map((d) => [d.name, d.exact_duplicates, d.splits.train.rows + d.splits.valid.rows + d.splits.test.rows]), [
+      ['Gift Cards', 2, 6],
+      ['Musical Instruments', 0, 5],
+    ]);
+    assert.equal((a.m.config as { dedupe: boolean }).dedupe, true);
+    const b = await prep(yaml, path.join(dir, 'b'), ['data.dedupe=false']);
+    assert.deepEqual(b.m.domains.map((d) => [d.exact_duplicates, d.splits.train.rows + d.splits.valid.rows + d.splits.test.rows]), [[2, 8], [0, 5]]);
+    const { formatCounts } = await import('../../src/cli/commands/inspect.js');
+    assert.match(formatCounts(a.m), /exact duplicate review rows \(same user, item, rating, time\): 2 removed \(Gift Cards 2\)/);
+    assert.match(formatCounts(b.m), /2 kept \(data\.dedupe: false\)/);
+  } finally {
+    cleanup();
+  }
+});
+
 test('inner join drops reviews without metadata; left keeps them', async () => {
   const { dir, cleanup } = tempDir();
   try {

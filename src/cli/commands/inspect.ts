@@ -18,7 +18,17 @@ export function formatCounts(m: Manifest): string {
   const total = ['total', ...SPLITS.flatMap((s) => [0, 1].map((k) => String(m.domains.reduce((a, d) => a + (k ? d.splits[s].positives : d.splits[s].rows), 0))))];
   const all = [header, ...lines, total];
   const widths = header.map((_, c) => Math.max(...all.map((r) => r[c]!.length)));
-  return all.map((r) => r.map((v, c) => (c === 0 ? v.padEnd(widths[c]!) : v.padStart(widths[c]!))).join('  ')).join('\n') + '\n';
+  const table = all.map((r) => r.map((v, c) => (c === 0 ? v.padEnd(widths[c]!) : v.padStart(widths[c]!))).join('  ')).join('\n') + '\n';
+  return table + formatDuplicates(m) + '\n';
+}
+
+/** One line: exact duplicate review rows per domain, and whether they were removed. */
+export function formatDuplicates(m: Manifest): string {
+  const per = m.domains.filter((d) => (d.exact_duplicates ?? 0) > 0).map((d) => `${d.name} ${d.exact_duplicates}`);
+  const n = m.domains.reduce((a, d) => a + (d.exact_duplicates ?? 0), 0);
+  const dedupe = (m.config as { dedupe?: boolean } | null)?.dedupe !== false;
+  if (n === 0) return 'exact duplicate review rows: none';
+  return `exact duplicate review rows (same user, item, rating, time): ${n} ${dedupe ? 'removed' : 'kept (data.dedupe: false)'} (${per.join(', ')})`;
 }
 
 export const inspectCommand: CommandModule<object, InspectArgs> = {
