@@ -3,12 +3,10 @@
  * vocab.json). The folder is built in a temp sibling and renamed into place, so a failure leaves
  * nothing behind.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream, promises as fsp } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { atomicWriteDir } from '../util/fs.js';
-import { stableStringify } from '../util/config.js';
 import { ConfigError } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { loadDataConfig, type LoadedDataConfig } from './config_load.js';
@@ -16,6 +14,7 @@ import { Duck } from './readers/duck.js';
 import { CREATE_TABLES_SQL, DomainRegistry, loadMeta, loadReviews } from './readers/read_source.js';
 import { buildRows, dedupeReviews, fetchRows, type Preprocessed } from './preprocess.js';
 import { buildHistory } from './history.js';
+import { dataFingerprint } from './fingerprint.js';
 import { splitRows } from './split.js';
 import { verbalize, type PromptFields } from './prompt/verbalize.js';
 import { SCHEMA_VERSION, writeSplitFile, type SplitBatch } from './arrow_io.js';
@@ -35,16 +34,6 @@ export interface PrepareOptions {
   config: string;
   out: string;
   sets?: readonly string[];
-}
-
-async function sha256File(file: string): Promise<{ sha256: string; bytes: number }> {
-  const h = createHash('sha256');
-  let bytes = 0;
-  for await (const chunk of createReadStream(file)) {
-    h.update(chunk as Buffer);
-    bytes += (chunk as Buffer).length;
-  }
-  return { sha256: h.digest('hex'), bytes };
 }
 
 /** Builds prompts for row indices; one mutable field object avoids per-row allocation. */
@@ -170,6 +159,7 @@ export async function prepareDataset(opts: PrepareOptions): Promise<Manifest> {
 /** Same as prepareDataset, for a `data:` block already loaded (e.g. from a whole experiment). */
 export async function prepareFromConfig(loaded: LoadedDataConfig, out: string): Promise<Manifest> {
   const { config } = loaded;
+  const fp = await dataFingerprint(loaded);
   return atomicWriteDir(out, async (outTmp) => {
     const work = await fsp.mkdtemp(path.join(os.tmpdir(), 'unictr-prepare-'));
     const duck = await Duck.open(work);
@@ -177,17 +167,10 @@ export async function prepareFromConfig(loaded: LoadedDataConfig, out: string): 
       stage('start');
       await duck.exec(CREATE_TABLES_SQL);
       const domains = new DomainRegistry(config.domains);
-      const sources: Manifest['sources'] = [];
       for (const [i, s] of config.sources.entries()) {
         const ctx = { duck, tmpDir: work, src: i, configFile: loaded.file, key: `data.sources.${i}`, domains };
-        const reviews = path.resolve(loaded.dir, s.reviews);
-        await loadReviews(ctx, s, reviews);
-        sources.push({ path: s.reviews, ...(await sha256File(reviews)) });
-        if (s.meta) {
-          const meta = path.resolve(loaded.dir, s.meta);
-          await loadMeta(ctx, s, meta);
-          sources.push({ path: s.meta, ...(await sha256File(meta)) });
-        }
+        await loadReviews(ctx, s, path.resolve(loaded.dir, s.reviews));
+        if (s.meta) await loadMeta(ctx, s, path.resolve(loaded.dir, s.meta));
       }
       const names = domains.names;
       if (config.domains) {
@@ -241,9 +224,9 @@ export async function prepareFromConfig(loaded: LoadedDataConfig, out: string): 
       const manifest: Manifest = {
         schema_version: SCHEMA_VERSION,
         created_at: new Date().toISOString(),
-        config_hash: createHash('sha256').update(stableStringify(config)).digest('hex'),
+        config_hash: fp.hash,
         config,
-        sources,
+        sources: fp.sources,
         domains: domainStats,
         vocab_sizes: {
           user: p.vocab.user.length,

@@ -36,10 +36,12 @@ export interface ManifestDomain {
 export interface Manifest {
   schema_version: number;
   created_at: string;
+  /** sha256 of what decides the content (src/data/fingerprint.ts); compared on every open. */
   config_hash: string;
   /** Resolved data config that produced the folder. */
   config: unknown;
-  sources: { path: string; sha256: string; bytes: number }[];
+  /** Source files: path as configured, absolute path, content sha256, size, modification time. */
+  sources: { path: string; file: string; sha256: string; bytes: number; mtime_ms: number }[];
   domains: ManifestDomain[];
   /** Sizes of the id spaces, including the reserved id 0 (padding/unknown). */
   vocab_sizes: { user: number; item: number; brand: number; title: number; price_bucket: number };
