@@ -204,7 +204,7 @@ export async function prepareFromConfig(loaded: LoadedDataConfig, out: string): 
       stage('history + prompt lengths');
       const dropped = rows.n - keep.length;
       if (dropped > 0) log.info(`dropped ${dropped} rows whose prompt has ${config.max_prompt_chars} characters or more`);
-      const split = splitRows(Int32Array.from(keep), rows.domainId, names.length);
+      const split = splitRows(Int32Array.from(keep), rows.domainId, names.length, config.split);
       const files = { train: 'train.arrow', valid: 'valid.arrow', test: 'test.arrow' } as Record<SplitName, string>;
       const domainStats: Manifest['domains'] = names.map((name, id) => ({
         name,

@@ -3,6 +3,7 @@
  * key is an error that names the file and key path.
  */
 import { z } from 'zod';
+import { SPLIT_PRESETS, type SplitPreset } from './split.js';
 
 export const SOURCE_FORMATS = ['auto', 'json2018', 'json2014', 'csv', 'parquet', 'arrow'] as const;
 export type SourceFormat = (typeof SOURCE_FORMATS)[number];
@@ -82,6 +83,19 @@ export const DataConfigSchema = z
     /** History rendered as item titles (Uni-CTR) or item ids (ID variant). */
     history: z.enum(['titles', 'ids']).default('titles'),
     template: TemplateSchema.default({ name: 'paper' }),
+    /**
+     * Per-domain time split: a preset name (released_81_9_10, the default and the released code;
+     * paper_80_10_10, the paper text) or fractions `{ train, valid, test }` that sum to 1.
+     */
+    split: z
+      .union([
+        z.enum(Object.keys(SPLIT_PRESETS) as [SplitPreset, ...SplitPreset[]]),
+        z
+          .object({ train: z.number().gt(0).lt(1), valid: z.number().gte(0).lt(1), test: z.number().gt(0).lt(1) })
+          .strict()
+          .refine((f) => Math.abs(f.train + f.valid + f.test - 1) < 1e-9, { message: 'train + valid + test must be 1' }),
+      ])
+      .default('released_81_9_10'),
     /** Rows whose prompt has this many characters or more are dropped. */
     max_prompt_chars: z.number().int().positive().default(10000),
     /** Domain order (= domain_id); defaults to first appearance in `sources`. */

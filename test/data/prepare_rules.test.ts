@@ -10,7 +10,8 @@ import { tableToIPC, tableFromArrays } from 'apache-arrow';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { prepareDataset } from '../../src/data/prepare.js';
 import { loadSplit, readManifest, readVocab } from '../../src/data/dataset.js';
-import type { SplitColumns } from '../../src/data/types.js';
+import type { Manifest, SplitColumns } from '../../src/data/types.js';
+import { ConfigError } from '../../src/util/errors.js';
 import { FIX, tempDir, writeYaml } from './helpers.js';
 
 const BASIC = path.join(FIX, 'basic');
@@ -178,6 +179,47 @@ test('dedupe: exact duplicate ratings are dropped by default, counted, and kept 
     const { formatCounts } = await import('../../src/cli/commands/inspect.js');
     assert.match(formatCounts(a.m), /exact duplicate review rows \(same user, item, rating, time\): 2 removed \(Gift Cards 2\)/);
     assert.match(formatCounts(b.m), /2 kept \(data\.dedupe: false\)/);
+  } finally {
+    cleanup();
+  }
+});
+
+test('data.split: default 81/9/10 unchanged, paper_80_10_10 and fractions change the sizes; bad fractions are a config error', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const sizes = (m: Manifest) => m.domains.map((d) => [d.splits.train.rows, d.splits.valid.rows, d.splits.test.rows]);
+    // three_star: negative gives n = 6 per domain; a domain column over the basic gift rows would
+    // be smaller, so use both domains as they are.
+    const def = await prep(basicYaml(dir), path.join(dir, 'a'), ['data.three_star=negative']);
+    assert.deepEqual(sizes(def.m), [[4, 1, 1], [4, 1, 1]]); // trainval = floor(5.4) = 5, train = floor(4.5) = 4
+    assert.equal((def.m.config as { split: string }).split, 'released_81_9_10');
+    // 80/10/10 on n = 6: trainval 5, train floor(40/9) = 4: same sizes, another dataset.
+    const paper = await prep(basicYaml(dir), path.join(dir, 'b'), ['data.three_star=negative', 'data.split=paper_80_10_10']);
+    assert.deepEqual(sizes(paper.m), [[4, 1, 1], [4, 1, 1]]);
+    assert.equal((paper.m.config as { split: string }).split, 'paper_80_10_10');
+    assert.notEqual(paper.m.config_hash, def.m.config_hash);
+    // A 100-row domain: 81/9/10 by default, 80/10/10 with the preset.
+    const csv = ['user,item,stars,day', ...Array.from({ length: 100 }, (_, k) => `u${k},i${k % 7},${k % 3 === 0 ? 1 : 5},${1000 + k}`)].join('\n') + '\n';
+    writeFileSync(path.join(dir, 'shop.csv'), csv);
+    const shop = writeYaml(
+      dir,
+      'shop.yaml',
+      `data:\n  join: left\n  sources:\n    - { domain: Shop, reviews: shop.csv, columns: { user: user, item: item, rating: stars, time: day } }\n`,
+    );
+    assert.deepEqual(sizes((await prep(shop, path.join(dir, 's1'))).m), [[81, 9, 10]]);
+    const s2 = await prep(shop, path.join(dir, 's2'), ['data.split=paper_80_10_10']);
+    assert.deepEqual(sizes(s2.m), [[80, 10, 10]]);
+    assert.deepEqual([...s2.test.unixTime], Array.from({ length: 10 }, (_, k) => 1090 + k));
+    // 50/25/25 on n = 6: trainval = floor(4.5) = 4, train = floor(4·50/75) = 2.
+    const half = await prep(basicYaml(dir, '  split: { train: 0.5, valid: 0.25, test: 0.25 }'), path.join(dir, 'c'), ['data.three_star=negative']);
+    assert.deepEqual(sizes(half.m), [[2, 2, 2], [2, 2, 2]]);
+    // The test split is always the latest rows of each domain.
+    assert.deepEqual([...half.test.unixTime], [200, 300, 260, 270]);
+    await assert.rejects(
+      prep(basicYaml(dir, '  split: { train: 0.5, valid: 0.25, test: 0.5 }'), path.join(dir, 'd')),
+      (e: unknown) => e instanceof ConfigError && /data\.split/.test(e.message) && /must be 1/.test(e.message),
+    );
+    await assert.rejects(prep(basicYaml(dir), path.join(dir, 'e'), ['data.split=paper_90_5_5']), (e: unknown) => e instanceof ConfigError && /data\.split/.test(e.message));
   } finally {
     cleanup();
   }

@@ -86,6 +86,22 @@ test('Python-literal parser (2014 metadata)', () => {
   assert.throws(() => parsePyLiteral("{'a': 'x'} extra"), /unexpected text/);
 });
 
+test('split variants: paper_80_10_10 and explicit fractions; the 81/9/10 fractions equal the default', () => {
+  for (let n = 0; n < 500; n++) {
+    // 80/10/10: trainval = floor(9n/10), train = floor(8·trainval/9), exact integer reference.
+    const tv = Number((BigInt(n) * 9n) / 10n);
+    assert.deepEqual(splitSizes(n, 'paper_80_10_10'), { train: Number((BigInt(tv) * 8n) / 9n), valid: tv - Number((BigInt(tv) * 8n) / 9n), test: n - tv });
+    assert.deepEqual(splitSizes(n, { train: 0.81, valid: 0.09, test: 0.1 }), splitSizes(n));
+    assert.deepEqual(splitSizes(n, 'released_81_9_10'), splitSizes(n));
+    // 70/15/15: trainval = floor(85n/100), train = floor(70·trainval/85).
+    const tv2 = Number((BigInt(n) * 85n) / 100n);
+    const tr2 = Number((BigInt(tv2) * 70n) / 85n);
+    assert.deepEqual(splitSizes(n, { train: 0.7, valid: 0.15, test: 0.15 }), { train: tr2, valid: tv2 - tr2, test: n - tv2 });
+  }
+  assert.deepEqual(splitSizes(100, 'paper_80_10_10'), { train: 80, valid: 10, test: 10 });
+  assert.deepEqual(splitSizes(1000, 'paper_80_10_10'), { train: 800, valid: 100, test: 100 });
+});
+
 test('split sizes: floor(0.9 n) trainval, floor(0.9 trainval) train', () => {
   assert.deepEqual(splitSizes(0), { train: 0, valid: 0, test: 0 });
   assert.deepEqual(splitSizes(1), { train: 0, valid: 0, test: 1 });
