@@ -45,7 +45,8 @@ export interface Manifest {
   domains: ManifestDomain[];
   /** Sizes of the id spaces, including the reserved id 0 (padding/unknown). */
   vocab_sizes: { user: number; item: number; brand: number; title: number; price_bucket: number };
-  price: { global_mean: number; min: number; max: number };
+  /** `rows_with_price`: rows whose metadata gave a price (0: every price is the fill value). */
+  price: { global_mean: number; min: number; max: number; rows_with_price: number };
   template: { name: string; text: string };
   files: Record<SplitName, string>;
 }

@@ -16,6 +16,8 @@ function fields(over: Partial<PromptFields> = {}): PromptFields {
     item_id: 42,
     title: 'Cafe Card',
     brand: 'Cafe',
+    description: 'A card for the cafe.',
+    title_or_description: 'Cafe Card',
     price: '25.00',
     price_bucket: 100,
     brand_id: 3,
@@ -62,7 +64,7 @@ test('custom template with every placeholder and escaped braces', () => {
   const t = resolveTemplate({ name: 'custom', text });
   assert.equal(
     verbalize(t, fields()),
-    "Gift Cards|2|7|42|Cafe Card|Cafe|25.00|100|3|9|product 'Book Card' & product 'Men's Shoes'|Book Card & Men's Shoes {literal}",
+    "Gift Cards|2|7|42|Cafe Card|Cafe|25.00|100|3|9|product 'Book Card' & product 'Men's Shoes'|Book Card & Men's Shoes|A card for the cafe.|Cafe Card {literal}",
   );
 });
 

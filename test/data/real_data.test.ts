@@ -91,3 +91,35 @@ test('history does not leak the label: test AUC of "number of history items" sta
   }
   assert.ok(found['Amazon Fashion']! < 0.62 && found['All Beauty']! < 0.62, `history-length AUC ${JSON.stringify(found)} (must be < 0.62)`);
 });
+
+test('magazines.yaml (full Magazine Subscriptions, domains from category[1]) matches the independent Python count and prompts', { skip }, async () => {
+  const ref = JSON.parse(
+    execFileSync(PY, [path.join(ROOT, 'test', 'data', 'independent_magazines.py'), SHARED], { maxBuffer: 1 << 30, encoding: 'utf8' }),
+  ) as { domains: { name: string; splits: unknown; exact_duplicates: number }[]; splits: Record<string, RefRow[]> };
+  const out = path.join(tmp.dir, 'magazines');
+  const m = await prepareDataset({ config: path.join(ROOT, 'experiments', 'magazines.yaml'), out });
+  assert.deepEqual(
+    m.domains.map((d) => ({ name: d.name, splits: d.splits, exact_duplicates: d.exact_duplicates })),
+    ref.domains,
+  );
+  // Hundreds of test negatives per domain (the point of this dataset), and no made-up price.
+  for (const d of m.domains) assert.ok(d.splits.test.rows - d.splits.test.positives >= 100, `${d.name} test negatives`);
+  assert.equal(m.price.rows_with_price, 0);
+  for (const s of SPLITS) {
+    const got = await loadSplit(out, s);
+    const want = ref.splits[s]!;
+    assert.equal(got.rows, want.length, `${s} rows`);
+    for (let i = 0; i < got.rows; i++) {
+      const w = want[i]!;
+      const g = {
+        prompt: got.prompt[i],
+        user_id: got.userId[i],
+        item_id: got.itemId[i],
+        label: got.label[i],
+        hist: [...got.history.slice(i * 5, i * 5 + 5)].filter((x) => x !== 0),
+      };
+      if (JSON.stringify(g) !== JSON.stringify(w)) assert.deepEqual(g, w, `${s} row ${i}`);
+    }
+    assert.ok(!got.prompt.some((p) => p.includes('$') || p.includes('<span')), `${s}: no price, no markup`);
+  }
+});
