@@ -10,6 +10,18 @@ export interface GlobalArgs {
   quiet?: boolean;
 }
 
+/** Commands that open an experiment's processed dataset take `--no-rebuild`. */
+export interface DatasetArgs {
+  rebuild?: boolean;
+}
+
+export const rebuildOption = {
+  type: 'boolean',
+  default: true,
+  describe:
+    'when the dataset folder was built from another data: block or other source files, prepare the matching one into <dataset_dir>-<hash8> (--no-rebuild: stop with an error instead)',
+} as const;
+
 export async function startBackend(args: GlobalArgs): Promise<BackendInfo> {
   if (args.quiet) setQuiet(true);
   return initBackend({ backend: args.backend ?? 'auto', announce: true });

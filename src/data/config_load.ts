@@ -40,7 +40,7 @@ export function parseDataConfig(raw: Record<string, unknown>, file: string): Loa
         );
       }
     });
-    if (!config.sources.some((s) => s.domain_column)) {
+    if (!config.sources.some((s) => s.domain_column || s.domain_from)) {
       const orphan = config.domains.find((d) => !config.sources.some((s) => s.domain === d));
       if (orphan) throw new ConfigError(`${file}: key "data.domains": domain "${orphan}" has no source`);
     }

@@ -3,19 +3,19 @@
  * vocab.json). The folder is built in a temp sibling and renamed into place, so a failure leaves
  * nothing behind.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream, promises as fsp } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { atomicWriteDir } from '../util/fs.js';
-import { stableStringify } from '../util/config.js';
-import { ConfigError } from '../util/errors.js';
+import { ConfigError, DataError } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { loadDataConfig, type LoadedDataConfig } from './config_load.js';
 import { Duck } from './readers/duck.js';
 import { CREATE_TABLES_SQL, DomainRegistry, loadMeta, loadReviews } from './readers/read_source.js';
-import { buildRows, fetchRows, type Preprocessed } from './preprocess.js';
+import { buildRows, dedupeReviews, fetchRows, UNKNOWN, type Preprocessed } from './preprocess.js';
+import { cleanText, excerpt } from './prompt/text_clean.js';
 import { buildHistory } from './history.js';
+import { dataFingerprint } from './fingerprint.js';
 import { splitRows } from './split.js';
 import { verbalize, type PromptFields } from './prompt/verbalize.js';
 import { SCHEMA_VERSION, writeSplitFile, type SplitBatch } from './arrow_io.js';
@@ -37,21 +37,13 @@ export interface PrepareOptions {
   sets?: readonly string[];
 }
 
-async function sha256File(file: string): Promise<{ sha256: string; bytes: number }> {
-  const h = createHash('sha256');
-  let bytes = 0;
-  for await (const chunk of createReadStream(file)) {
-    h.update(chunk as Buffer);
-    bytes += (chunk as Buffer).length;
-  }
-  return { sha256: h.digest('hex'), bytes };
-}
-
 /** Builds prompts for row indices; one mutable field object avoids per-row allocation. */
 class PromptMaker {
   private readonly f: PromptFields;
   private readonly titles: string[] = [];
   private readonly ids: number[] = [];
+  /** Cleaned description excerpt per description id (0 and empty = `unknown`). */
+  private readonly excerpts: string[];
   constructor(
     private readonly loaded: LoadedDataConfig,
     private readonly p: Preprocessed,
@@ -65,6 +57,8 @@ class PromptMaker {
       item_id: 0,
       title: '',
       brand: '',
+      description: '',
+      title_or_description: '',
       price: '',
       price_bucket: 0,
       brand_id: 0,
@@ -73,6 +67,7 @@ class PromptMaker {
       historyItemIds: this.ids,
       historyMode: loaded.config.history,
     };
+    this.excerpts = p.vocab.description.map((d, k) => (k === 0 ? UNKNOWN : excerpt(cleanText(d)) || UNKNOWN));
   }
 
   prompt(i: number): string {
@@ -86,6 +81,8 @@ class PromptMaker {
     f.brand_id = rows.brandId[i]!;
     f.title = vocab.title[f.title_id]!;
     f.brand = vocab.brand[f.brand_id]!;
+    f.description = this.excerpts[rows.descriptionId[i]!]!;
+    f.title_or_description = f.title_id > 0 ? f.title : f.description;
     f.price = priceTexts[rows.priceTextId[i]!]!;
     f.price_bucket = rows.priceBucket[i]!;
     this.titles.length = 0;
@@ -162,6 +159,24 @@ function vocabObject(list: string[], withZero: boolean): Record<string, number> 
   return out;
 }
 
+/**
+ * A domain left without rows (every review 3-star, none joined, every prompt too long) cannot be
+ * trained or scored: stop, naming it and where its rows went.
+ */
+function refuseEmptyDomains(loaded: LoadedDataConfig, names: string[], read: Map<number, number>, domainId: Int32Array, keep: number[]): void {
+  const joined = new Array<number>(names.length).fill(0);
+  const kept = new Array<number>(names.length).fill(0);
+  for (const d of domainId) joined[d]!++;
+  for (const i of keep) kept[domainId[i]!]!++;
+  const id = kept.findIndex((k) => k === 0);
+  if (id < 0) return;
+  const c = loaded.config;
+  throw new DataError(
+    `${loaded.file}: domain "${names[id]}" has no rows left: ${read.get(id) ?? 0} reviews read${c.dedupe ? ' (exact duplicates removed)' : ''}, ` +
+      `${joined[id]} after the ${c.join} join and the 3-star rule (three_star: ${c.three_star}), ${kept[id]} after the prompt-length limit (max_prompt_chars: ${c.max_prompt_chars})`,
+  );
+}
+
 /** Run the whole pipeline; returns the manifest written to `out/manifest.json`. */
 export async function prepareDataset(opts: PrepareOptions): Promise<Manifest> {
   return prepareFromConfig(loadDataConfig(opts.config, opts.sets ?? []), opts.out);
@@ -170,6 +185,7 @@ export async function prepareDataset(opts: PrepareOptions): Promise<Manifest> {
 /** Same as prepareDataset, for a `data:` block already loaded (e.g. from a whole experiment). */
 export async function prepareFromConfig(loaded: LoadedDataConfig, out: string): Promise<Manifest> {
   const { config } = loaded;
+  const fp = await dataFingerprint(loaded);
   return atomicWriteDir(out, async (outTmp) => {
     const work = await fsp.mkdtemp(path.join(os.tmpdir(), 'unictr-prepare-'));
     const duck = await Duck.open(work);
@@ -177,17 +193,12 @@ export async function prepareFromConfig(loaded: LoadedDataConfig, out: string): 
       stage('start');
       await duck.exec(CREATE_TABLES_SQL);
       const domains = new DomainRegistry(config.domains);
-      const sources: Manifest['sources'] = [];
       for (const [i, s] of config.sources.entries()) {
         const ctx = { duck, tmpDir: work, src: i, configFile: loaded.file, key: `data.sources.${i}`, domains };
-        const reviews = path.resolve(loaded.dir, s.reviews);
-        await loadReviews(ctx, s, reviews);
-        sources.push({ path: s.reviews, ...(await sha256File(reviews)) });
-        if (s.meta) {
-          const meta = path.resolve(loaded.dir, s.meta);
-          await loadMeta(ctx, s, meta);
-          sources.push({ path: s.meta, ...(await sha256File(meta)) });
-        }
+        // domain_from takes each review's domain from the metadata, so that is read first.
+        if (s.meta && s.domain_from) await loadMeta(ctx, s, path.resolve(loaded.dir, s.meta));
+        await loadReviews(ctx, s, path.resolve(loaded.dir, s.reviews));
+        if (s.meta && !s.domain_from) await loadMeta(ctx, s, path.resolve(loaded.dir, s.meta));
       }
       const names = domains.names;
       if (config.domains) {
@@ -198,12 +209,27 @@ export async function prepareFromConfig(loaded: LoadedDataConfig, out: string): 
         if (missing) throw new ConfigError(`${loaded.file}: key "data.domains": domain "${missing}" has no review rows in any source`);
       }
       stage('read sources');
+      const duplicates = await dedupeReviews(duck, config);
+      const nDup = [...duplicates.values()].reduce((a, b) => a + b, 0);
+      if (nDup > 0) {
+        log.info(
+          config.dedupe
+            ? `removed ${nDup} exact duplicate review rows (same user, item, rating and time; set data.dedupe: false to keep them)`
+            : `kept ${nDup} exact duplicate review rows (data.dedupe: false)`,
+        );
+      }
+      const read = new Map((await duck.rows(`SELECT domain_id, count(*) AS n FROM reviews_all GROUP BY domain_id`)).map((c) => [Number(c.domain_id), Number(c.n)]));
       await buildRows(duck, config);
       stage('join, ids, prices (SQL)');
       const p = await fetchRows(duck);
       stage('fetch rows');
       const { rows } = p;
-      const hist = buildHistory(rows.userId, rows.label, p.vocab.user.length);
+      if (p.price.rows_with_price === 0 && loaded.template.fields.some((f) => f === 'price' || f === 'price_bucket')) {
+        log.warn(
+          `no row has a price in its metadata; the template's {price} shows the fill value ${p.price.global_mean.toFixed(2)} for every row (use a template without {price})`,
+        );
+      }
+      const hist = buildHistory(rows.userId, rows.label, rows.unixTime, p.vocab.user.length);
       const maker = new PromptMaker(loaded, p, hist, names);
       const keep: number[] = [];
       for (let i = 0; i < rows.n; i++) {
@@ -212,12 +238,14 @@ export async function prepareFromConfig(loaded: LoadedDataConfig, out: string): 
       stage('history + prompt lengths');
       const dropped = rows.n - keep.length;
       if (dropped > 0) log.info(`dropped ${dropped} rows whose prompt has ${config.max_prompt_chars} characters or more`);
-      const split = splitRows(Int32Array.from(keep), rows.domainId, names.length);
+      refuseEmptyDomains(loaded, names, read, rows.domainId, keep);
+      const split = splitRows(Int32Array.from(keep), rows.domainId, names.length, config.split);
       const files = { train: 'train.arrow', valid: 'valid.arrow', test: 'test.arrow' } as Record<SplitName, string>;
       const domainStats: Manifest['domains'] = names.map((name, id) => ({
         name,
         id,
         splits: { train: { rows: 0, positives: 0 }, valid: { rows: 0, positives: 0 }, test: { rows: 0, positives: 0 } },
+        exact_duplicates: duplicates.get(id) ?? 0,
       }));
       for (const s of SPLITS) {
         for (const i of split[s]) {
@@ -231,9 +259,9 @@ export async function prepareFromConfig(loaded: LoadedDataConfig, out: string): 
       const manifest: Manifest = {
         schema_version: SCHEMA_VERSION,
         created_at: new Date().toISOString(),
-        config_hash: createHash('sha256').update(stableStringify(config)).digest('hex'),
+        config_hash: fp.hash,
         config,
-        sources,
+        sources: fp.sources,
         domains: domainStats,
         vocab_sizes: {
           user: p.vocab.user.length,

@@ -26,19 +26,27 @@ export interface ManifestDomain {
   /** Index of this domain in `manifest.domains` (the `domain_id` column). */
   id: number;
   splits: Record<SplitName, SplitCounts>;
+  /**
+   * Exact duplicate review rows found in this domain's input (copies beyond the first of a
+   * user, item, rating and time), before any other drop; removed when `data.dedupe` is true.
+   */
+  exact_duplicates: number;
 }
 
 export interface Manifest {
   schema_version: number;
   created_at: string;
+  /** sha256 of what decides the content (src/data/fingerprint.ts); compared on every open. */
   config_hash: string;
   /** Resolved data config that produced the folder. */
   config: unknown;
-  sources: { path: string; sha256: string; bytes: number }[];
+  /** Source files: path as configured, absolute path, content sha256, size, modification time. */
+  sources: { path: string; file: string; sha256: string; bytes: number; mtime_ms: number }[];
   domains: ManifestDomain[];
   /** Sizes of the id spaces, including the reserved id 0 (padding/unknown). */
   vocab_sizes: { user: number; item: number; brand: number; title: number; price_bucket: number };
-  price: { global_mean: number; min: number; max: number };
+  /** `rows_with_price`: rows whose metadata gave a price (0: every price is the fill value). */
+  price: { global_mean: number; min: number; max: number; rows_with_price: number };
   template: { name: string; text: string };
   files: Record<SplitName, string>;
 }

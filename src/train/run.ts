@@ -14,7 +14,7 @@ import { labelsOf } from './batches.js';
 import { auc, summarize, type MetricSummary } from './metrics.js';
 import { requireRunFolder, runPaths, writePredictionsCsv, writeRunHeader } from './run_folder.js';
 import { checkpointExists, loadCheckpoint, restoreVariables } from './checkpoint.js';
-import { ensureDataset, loadAllSplits } from './dataset_access.js';
+import { ensureDataset, loadAllSplits, type DatasetOptions } from './dataset_access.js';
 import { buildModels, type BuiltModels } from './model_setup.js';
 import { renderReport } from './report.js';
 import { readAddedDomains, restoreAddedDomains } from './add_domain.js';
@@ -28,6 +28,8 @@ export interface RunOptions {
   command: string[];
   /** Test hook: simulate a crash after N optimizer steps. */
   crashAfterSteps?: number;
+  /** What to do when the dataset folder does not match the `data:` block. */
+  dataset?: DatasetOptions;
 }
 
 export interface DomainMetrics extends MetricSummary {
@@ -78,9 +80,9 @@ export interface RunContext {
 }
 
 /** Dataset, splits and freshly initialised model(s) of an experiment. Dispose `built` after use. */
-export async function prepareRun(loaded: LoadedExperiment, extraDomains: readonly string[] = []): Promise<RunContext> {
+export async function prepareRun(loaded: LoadedExperiment, extraDomains: readonly string[] = [], dataset: DatasetOptions = {}): Promise<RunContext> {
   const { config } = loaded;
-  const manifest = await ensureDataset(config, loaded.file, loaded.sets);
+  const manifest = await ensureDataset(config, loaded.file, loaded.sets, dataset);
   const trainIds = domainIds(manifest, config.domains.train, 'domains.train', loaded.file);
   const zeroIds = domainIds(manifest, config.domains.zero_shot, 'domains.zero_shot', loaded.file);
   const splits = await loadAllSplits(config.dataset_dir);
@@ -94,11 +96,11 @@ export async function prepareRun(loaded: LoadedExperiment, extraDomains: readonl
 }
 
 /** A finished (or interrupted) run: its config, data and the best-validation weights restored. */
-export async function openTrainedRun(dir: string, extraDomains: readonly string[] = []): Promise<RunContext> {
+export async function openTrainedRun(dir: string, extraDomains: readonly string[] = [], dataset: DatasetOptions = {}): Promise<RunContext> {
   requireRunFolder(dir);
   const loaded = loadExperiment(runPaths(dir).config);
   const added = readAddedDomains(dir).map((a) => a.name);
-  const ctx = await prepareRun(loaded, [...new Set([...added, ...extraDomains])]);
+  const ctx = await prepareRun(loaded, [...new Set([...added, ...extraDomains])], dataset);
   try {
     for (const unit of ctx.built.units) {
       const best = path.join(runPaths(dir).checkpoints, unit.key, 'best');
@@ -125,7 +127,7 @@ export async function runExperiment(opts: RunOptions): Promise<MetricsFile> {
       config_hash: opts.loaded.hash,
     });
   }
-  const ctx = await prepareRun(opts.loaded);
+  const ctx = await prepareRun(opts.loaded, [], opts.dataset);
   try {
     const epochs: Record<string, EpochRecord[]> = {};
     for (const unit of ctx.built.units) {

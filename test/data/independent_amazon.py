@@ -1,11 +1,12 @@
 """Independent reference for test/data/real_data.test.ts.
 
-Re-implements the preprocessing of docs/data.md for the four shipped Amazon domains with the
+Re-implements the preprocessing of docs/data.md (exact duplicates removed, history strictly earlier) for the four shipped Amazon domains with the
 Python standard library only (gzip, json, csv), sharing no code with the TypeScript pipeline,
 and prints per-domain split counts and every row's prompt / ids as JSON.
 
 Usage: /usr/bin/python3 independent_amazon.py <shared/data/amazon folder>
 """
+import bisect
 import csv
 import gzip
 import json
@@ -56,6 +57,19 @@ for r in csv_rows(f'{root}/Musical_Instruments/Music_Instruments_meta_5.csv.gz')
     ptxt = p if PLAIN.match(p) else (p.replace('$', '').replace(',', '') if DOLLAR.match(p) else None)
     meta.setdefault((1, r['Product ID']), (r['Description'], None, ptxt))
 
+# Exact duplicates (same domain, user, item, rating, time): the first in file order stays.
+seen = set()
+duplicates = [0] * len(DOMAINS)
+unique = []
+for rv in reviews:
+    key = (rv[0], rv[2], rv[3], rv[4], rv[5])
+    if key in seen:
+        duplicates[rv[0]] += 1
+    else:
+        seen.add(key)
+        unique.append(rv)
+reviews = unique
+
 rows = []
 for (d, k, u, i, rating, t) in reviews:
     if rating == 3:
@@ -87,17 +101,23 @@ bid = ids([r['brand'] for r in rows], True)
 tid = ids([r['title'] for r in rows], True)
 
 rows.sort(key=lambda r: (r['t'], r['d'], r['k']))
+# History: the user's positives with a timestamp strictly before the row's (equal times never
+# count), last 5 in (time, domain, input order), oldest first. Found per row by bisecting the
+# user's sorted positive times, not by a running pass.
 positives = {}
 for r in rows:
-    h = positives.get(r['u'], [])[-5:]
+    if r['label'] == 1:
+        positives.setdefault(r['u'], []).append(r)
+pos_times = {u: [x['t'] for x in ps] for u, ps in positives.items()}
+for r in rows:
+    cut = bisect.bisect_left(pos_times.get(r['u'], []), r['t'])
+    h = positives.get(r['u'], [])[:cut][-5:]
     hist = ' & '.join("product '%s'" % x['title'] for x in h) if h else 'nothing'
     r['hist_ids'] = [iid[x['i']] for x in h]
     r['prompt'] = (f"{DOMAINS[r['d']]}: The user ID is user_{uid[r['u']]}, who clicked {hist} recently. "
                    f"The ID of current product is product_{iid[r['i']]}, the title is '{r['title']}', "
                    f"the brand is '{r['brand']}', the price is {r['pshow']}$.")
     r['bucket'] = 1 if hi <= lo else min(100, 1 + math.floor((r['price'] - lo) / (hi - lo) * 100))
-    if r['label'] == 1:
-        positives.setdefault(r['u'], []).append(r)
 
 kept = [r for r in rows if len(r['prompt']) < 10000]
 out = {'domains': [], 'splits': {'train': [], 'valid': [], 'test': []}, 'mean': mean}
@@ -107,7 +127,8 @@ for d, name in enumerate(DOMAINS):
     trainval = 9 * n // 10
     train = 9 * trainval // 10
     parts = {'train': dr[:train], 'valid': dr[train:trainval], 'test': dr[trainval:]}
-    out['domains'].append({'name': name, 'splits': {s: {'rows': len(p), 'positives': sum(r['label'] for r in p)} for s, p in parts.items()}})
+    out['domains'].append({'name': name, 'splits': {s: {'rows': len(p), 'positives': sum(r['label'] for r in p)} for s, p in parts.items()},
+                           'exact_duplicates': duplicates[d]})
     for s, p in parts.items():
         out['splits'][s].extend({'prompt': r['prompt'], 'user_id': uid[r['u']], 'item_id': iid[r['i']], 'brand_id': bid[r['brand']],
                                  'title_id': tid[r['title']], 'label': r['label'], 'bucket': r['bucket'], 'hist': r['hist_ids']} for r in p)

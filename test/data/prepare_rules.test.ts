@@ -10,7 +10,8 @@ import { tableToIPC, tableFromArrays } from 'apache-arrow';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { prepareDataset } from '../../src/data/prepare.js';
 import { loadSplit, readManifest, readVocab } from '../../src/data/dataset.js';
-import type { SplitColumns } from '../../src/data/types.js';
+import type { Manifest, SplitColumns } from '../../src/data/types.js';
+import { ConfigError } from '../../src/util/errors.js';
 import { FIX, tempDir, writeYaml } from './helpers.js';
 
 const BASIC = path.join(FIX, 'basic');
@@ -46,8 +47,8 @@ const P = {
   g_u1_g1: "Gift Cards: The user ID is user_1, who clicked nothing recently. The ID of current product is product_1, the title is 'Cafe Card', the brand is 'Cafe', the price is 25.00$.",
   g_u3_g3: "Gift Cards: The user ID is user_3, who clicked nothing recently. The ID of current product is product_3, the title is 'unknown', the brand is 'unknown', the price is 15.19$.",
   g_u2_g1: "Gift Cards: The user ID is user_2, who clicked nothing recently. The ID of current product is product_1, the title is 'Cafe Card', the brand is 'Cafe', the price is 25.00$.",
-  m_u1_m1: "Musical Instruments: The user ID is user_1, who clicked product 'Cafe Card' recently. The ID of current product is product_4, the title is 'Guitar Strings', the brand is 'unknown', the price is 7.5$.",
-  m_u1_m2: "Musical Instruments: The user ID is user_1, who clicked product 'Cafe Card' & product 'Guitar Strings' recently. The ID of current product is product_5, the title is 'Tuner, Clip-on', the brand is 'unknown', the price is 12$.",
+  m_u1_m1: "Musical Instruments: The user ID is user_1, who clicked nothing recently. The ID of current product is product_4, the title is 'Guitar Strings', the brand is 'unknown', the price is 7.5$.",
+  m_u1_m2: "Musical Instruments: The user ID is user_1, who clicked nothing recently. The ID of current product is product_5, the title is 'Tuner, Clip-on', the brand is 'unknown', the price is 12$.",
   m_u2_m1: "Musical Instruments: The user ID is user_2, who clicked nothing recently. The ID of current product is product_4, the title is 'Guitar Strings', the brand is 'unknown', the price is 7.5$.",
   v_g: "Gift Cards: The user ID is user_1, who clicked product 'Cafe Card' & product 'Guitar Strings' & product 'Tuner, Clip-on' recently. The ID of current product is product_2, the title is 'Book Card', the brand is 'unknown', the price is 15.19$.",
   v_m: "Musical Instruments: The user ID is user_1, who clicked product 'Cafe Card' & product 'Guitar Strings' & product 'Tuner, Clip-on' & product 'Book Card' recently. The ID of current product is product_4, the title is 'Guitar Strings', the brand is 'unknown', the price is 7.5$.",
@@ -97,7 +98,10 @@ test('basic fixture: prompts byte for byte, ids, price fill, buckets, split size
     assert.deepEqual([...train.price], [25, 15.1875, 25, 7.5, 12, 7.5]);
     // Buckets: 1 + floor((p − 7.5) / 17.5 × 100), capped at 100.
     assert.deepEqual([...train.priceBucket], [100, 44, 100, 1, 26, 1]);
-    assert.deepEqual(hist(train, 4), [1, 4, 0, 0, 0]);
+    // History holds only strictly earlier positives: u1's day-100 rows (g1, m1, m2) see nothing.
+    assert.deepEqual(hist(train, 3), [0, 0, 0, 0, 0]);
+    assert.deepEqual(hist(train, 4), [0, 0, 0, 0, 0]);
+    assert.deepEqual(hist(valid, 0), [1, 4, 5, 0, 0]);
     assert.deepEqual(hist(tst, 0), [4, 5, 2, 4, 5]);
     assert.deepEqual(m.vocab_sizes, { user: 4, item: 6, brand: 2, title: 5, price_bucket: 101 });
     const vocab = await readVocab(out);
@@ -119,24 +123,103 @@ test('basic fixture: prompts byte for byte, ids, price fill, buckets, split size
   }
 });
 
-test('equal timestamps: domain order, then input order, decide who is earlier', async () => {
+test('equal timestamps: same-day rows never enter each other\'s history, whatever the domain or input order', async () => {
   const { dir, cleanup } = tempDir();
   try {
-    const { train } = await prep(basicYaml(dir, '', '[Musical Instruments, Gift Cards]'), path.join(dir, 'out'));
-    // With Music first, at t=100 u1's two music rows come before the gift row.
-    assert.equal(train.domain[0], 'Musical Instruments');
-    assert.equal(
-      train.prompt[0],
-      "Musical Instruments: The user ID is user_1, who clicked nothing recently. The ID of current product is product_4, the title is 'Guitar Strings', the brand is 'unknown', the price is 7.5$.",
+    // Music first: at t=100 u1's two music rows now come before the gift row, yet none sees another.
+    const a = await prep(basicYaml(dir, '', '[Musical Instruments, Gift Cards]'), path.join(dir, 'a'));
+    assert.equal(a.train.domain[0], 'Musical Instruments');
+    assert.deepEqual(a.train.prompt.slice(0, 2), [P.m_u1_m1, P.m_u1_m2]);
+    assert.equal(a.train.prompt[3], P.g_u1_g1);
+    // Later rows list the earlier same-day positives in the global order (domain order first).
+    assert.ok(a.valid.prompt[0]!.startsWith("Musical Instruments: The user ID is user_1, who clicked product 'Guitar Strings' & product 'Tuner, Clip-on' & product 'Cafe Card' & product 'Book Card' recently."), a.valid.prompt[0]);
+    // Reversed input order of the music file: same prompts for the day-100 rows.
+    const csv = readFileSync(path.join(BASIC, 'music_reviews.csv'), 'utf8');
+    const [head, ...rest] = csv.replace(/\n$/, '').split('\n');
+    const records: string[] = [];
+    for (const line of rest) {
+      // The third record spans two lines (quoted newline).
+      if (records.length > 0 && !/^u\d,/.test(line)) records[records.length - 1] += '\n' + line;
+      else records.push(line);
+    }
+    writeFileSync(path.join(dir, 'music_reviews.csv'), [head, ...records.reverse()].join('\n') + '\n');
+    const rev = readFileSync(basicYaml(dir), 'utf8').replace(B('music_reviews.csv'), JSON.stringify(path.join(dir, 'music_reviews.csv')));
+    const b = await prep(writeYaml(dir, 'rev.yaml', rev), path.join(dir, 'b'));
+    const day100 = (s: SplitColumns) => s.prompt.filter((_, i) => s.unixTime[i] === 100 && s.userId[i] === 1);
+    assert.deepEqual(day100(b.train).sort(), [P.g_u1_g1, P.m_u1_m2, P.m_u1_m1].sort());
+    assert.ok(day100(b.train).every((p) => p.includes('who clicked nothing recently')));
+  } finally {
+    cleanup();
+  }
+});
+
+test('dedupe: exact duplicate ratings are dropped by default, counted, and kept with dedupe: false', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    // Two extra copies of u1's g1 5-star at t=100 (one with other extra keys), and a near copy
+    // with another rating (not a duplicate).
+    const base = readFileSync(path.join(BASIC, 'gift_reviews.json'), 'utf8');
+    const extra = [
+      '{"overall": 5.0, "reviewerID": "u1", "asin": "g1", "unixReviewTime": 100}',
+      '{"overall": 5.0, "verified": false, "reviewerID": "u1", "asin": "g1", "unixReviewTime": 100}',
+      '{"overall": 4.0, "reviewerID": "u1", "asin": "g1", "unixReviewTime": 100}',
+    ];
+    writeFileSync(path.join(dir, 'gift_reviews.json'), base + extra.join('\n') + '\n');
+    const cfg = readFileSync(basicYaml(dir), 'utf8').replace(B('gift_reviews.json'), JSON.stringify(path.join(dir, 'gift_reviews.json')));
+    const yaml = writeYaml(dir, 'dup.yaml', cfg);
+    const a = await prep(yaml, path.join(dir, 'a'));
+    // Gift: 5 rows + the 4-star near copy = 6 → 4/1/1.
+    assert.deepEqual(a.m.domains.map((d) => [d.name, d.exact_duplicates, d.splits.train.rows + d.splits.valid.rows + d.splits.test.rows]), [
+      ['Gift Cards', 2, 6],
+      ['Musical Instruments', 0, 5],
+    ]);
+    assert.equal((a.m.config as { dedupe: boolean }).dedupe, true);
+    const b = await prep(yaml, path.join(dir, 'b'), ['data.dedupe=false']);
+    assert.deepEqual(b.m.domains.map((d) => [d.exact_duplicates, d.splits.train.rows + d.splits.valid.rows + d.splits.test.rows]), [[2, 8], [0, 5]]);
+    const { formatCounts } = await import('../../src/cli/commands/inspect.js');
+    assert.match(formatCounts(a.m), /exact duplicate review rows \(same user, item, rating, time\): 2 removed \(Gift Cards 2\)/);
+    assert.match(formatCounts(b.m), /2 kept \(data\.dedupe: false\)/);
+  } finally {
+    cleanup();
+  }
+});
+
+test('data.split: default 81/9/10 unchanged, paper_80_10_10 and fractions change the sizes; bad fractions are a config error', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const sizes = (m: Manifest) => m.domains.map((d) => [d.splits.train.rows, d.splits.valid.rows, d.splits.test.rows]);
+    // three_star: negative gives n = 6 per domain; a domain column over the basic gift rows would
+    // be smaller, so use both domains as they are.
+    const def = await prep(basicYaml(dir), path.join(dir, 'a'), ['data.three_star=negative']);
+    assert.deepEqual(sizes(def.m), [[4, 1, 1], [4, 1, 1]]); // trainval = floor(5.4) = 5, train = floor(4.5) = 4
+    assert.equal((def.m.config as { split: string }).split, 'released_81_9_10');
+    // 80/10/10 on n = 6: trainval 5, train floor(40/9) = 4: same sizes, another dataset.
+    const paper = await prep(basicYaml(dir), path.join(dir, 'b'), ['data.three_star=negative', 'data.split=paper_80_10_10']);
+    assert.deepEqual(sizes(paper.m), [[4, 1, 1], [4, 1, 1]]);
+    assert.equal((paper.m.config as { split: string }).split, 'paper_80_10_10');
+    assert.notEqual(paper.m.config_hash, def.m.config_hash);
+    // A 100-row domain: 81/9/10 by default, 80/10/10 with the preset.
+    const csv = ['user,item,stars,day', ...Array.from({ length: 100 }, (_, k) => `u${k},i${k % 7},${k % 3 === 0 ? 1 : 5},${1000 + k}`)].join('\n') + '\n';
+    writeFileSync(path.join(dir, 'shop.csv'), csv);
+    const shop = writeYaml(
+      dir,
+      'shop.yaml',
+      `data:\n  join: left\n  sources:\n    - { domain: Shop, reviews: shop.csv, columns: { user: user, item: item, rating: stars, time: day } }\n`,
     );
-    assert.equal(
-      train.prompt[1],
-      "Musical Instruments: The user ID is user_1, who clicked product 'Guitar Strings' recently. The ID of current product is product_5, the title is 'Tuner, Clip-on', the brand is 'unknown', the price is 12$.",
+    assert.deepEqual(sizes((await prep(shop, path.join(dir, 's1'))).m), [[81, 9, 10]]);
+    const s2 = await prep(shop, path.join(dir, 's2'), ['data.split=paper_80_10_10']);
+    assert.deepEqual(sizes(s2.m), [[80, 10, 10]]);
+    assert.deepEqual([...s2.test.unixTime], Array.from({ length: 10 }, (_, k) => 1090 + k));
+    // 50/25/25 on n = 6: trainval = floor(4.5) = 4, train = floor(4·50/75) = 2.
+    const half = await prep(basicYaml(dir, '  split: { train: 0.5, valid: 0.25, test: 0.25 }'), path.join(dir, 'c'), ['data.three_star=negative']);
+    assert.deepEqual(sizes(half.m), [[2, 2, 2], [2, 2, 2]]);
+    // The test split is always the latest rows of each domain.
+    assert.deepEqual([...half.test.unixTime], [200, 300, 260, 270]);
+    await assert.rejects(
+      prep(basicYaml(dir, '  split: { train: 0.5, valid: 0.25, test: 0.5 }'), path.join(dir, 'd')),
+      (e: unknown) => e instanceof ConfigError && /data\.split/.test(e.message) && /must be 1/.test(e.message),
     );
-    assert.equal(
-      train.prompt[3],
-      "Gift Cards: The user ID is user_1, who clicked product 'Guitar Strings' & product 'Tuner, Clip-on' recently. The ID of current product is product_1, the title is 'Cafe Card', the brand is 'Cafe', the price is 25.00$.",
-    );
+    await assert.rejects(prep(basicYaml(dir), path.join(dir, 'e'), ['data.split=paper_90_5_5']), (e: unknown) => e instanceof ConfigError && /data\.split/.test(e.message));
   } finally {
     cleanup();
   }
@@ -186,7 +269,8 @@ test('history: ids variant and the ablation templates through prepare', async ()
     const r3 = await prep(basicYaml(dir), path.join(dir, 'out3'), ['data.template=id_only']);
     assert.equal(r3.valid.prompt[0], '0, 1, Cafe Card & Guitar Strings & Tuner, Clip-on, 2, Book Card, unknown, 15.19.');
     const r4 = await prep(basicYaml(dir, '  template: { name: custom, text: "[{domain}] u{user_id} i{item_id} b{price_bucket} h={history_values}" }'), path.join(dir, 'out4'));
-    assert.equal(r4.train.prompt[4], '[Musical Instruments] u1 i5 b26 h=Cafe Card & Guitar Strings');
+    assert.equal(r4.train.prompt[4], '[Musical Instruments] u1 i5 b26 h=nothing');
+    assert.equal(r4.valid.prompt[1], '[Musical Instruments] u1 i4 b1 h=Cafe Card & Guitar Strings & Tuner, Clip-on & Book Card');
     assert.equal(r4.m.template.text, '[{domain}] u{user_id} i{item_id} b{price_bucket} h={history_values}');
   } finally {
     cleanup();

@@ -16,6 +16,8 @@ function fields(over: Partial<PromptFields> = {}): PromptFields {
     item_id: 42,
     title: 'Cafe Card',
     brand: 'Cafe',
+    description: 'A card for the cafe.',
+    title_or_description: 'Cafe Card',
     price: '25.00',
     price_bucket: 100,
     brand_id: 3,
@@ -62,7 +64,7 @@ test('custom template with every placeholder and escaped braces', () => {
   const t = resolveTemplate({ name: 'custom', text });
   assert.equal(
     verbalize(t, fields()),
-    "Gift Cards|2|7|42|Cafe Card|Cafe|25.00|100|3|9|product 'Book Card' & product 'Men's Shoes'|Book Card & Men's Shoes {literal}",
+    "Gift Cards|2|7|42|Cafe Card|Cafe|25.00|100|3|9|product 'Book Card' & product 'Men's Shoes'|Book Card & Men's Shoes|A card for the cafe.|Cafe Card {literal}",
   );
 });
 
@@ -84,6 +86,22 @@ test('Python-literal parser (2014 metadata)', () => {
   assert.throws(() => parsePyLiteral("{'a': __import__('os')}"), /expected a Python literal/);
   assert.throws(() => parsePyLiteral("{'a': 1"), /expected "," or "}"/);
   assert.throws(() => parsePyLiteral("{'a': 'x'} extra"), /unexpected text/);
+});
+
+test('split variants: paper_80_10_10 and explicit fractions; the 81/9/10 fractions equal the default', () => {
+  for (let n = 0; n < 500; n++) {
+    // 80/10/10: trainval = floor(9n/10), train = floor(8·trainval/9), exact integer reference.
+    const tv = Number((BigInt(n) * 9n) / 10n);
+    assert.deepEqual(splitSizes(n, 'paper_80_10_10'), { train: Number((BigInt(tv) * 8n) / 9n), valid: tv - Number((BigInt(tv) * 8n) / 9n), test: n - tv });
+    assert.deepEqual(splitSizes(n, { train: 0.81, valid: 0.09, test: 0.1 }), splitSizes(n));
+    assert.deepEqual(splitSizes(n, 'released_81_9_10'), splitSizes(n));
+    // 70/15/15: trainval = floor(85n/100), train = floor(70·trainval/85).
+    const tv2 = Number((BigInt(n) * 85n) / 100n);
+    const tr2 = Number((BigInt(tv2) * 70n) / 85n);
+    assert.deepEqual(splitSizes(n, { train: 0.7, valid: 0.15, test: 0.15 }), { train: tr2, valid: tv2 - tr2, test: n - tv2 });
+  }
+  assert.deepEqual(splitSizes(100, 'paper_80_10_10'), { train: 80, valid: 10, test: 10 });
+  assert.deepEqual(splitSizes(1000, 'paper_80_10_10'), { train: 800, valid: 100, test: 100 });
 });
 
 test('split sizes: floor(0.9 n) trainval, floor(0.9 trainval) train', () => {
@@ -109,10 +127,10 @@ test('split sizes: floor(0.9 n) trainval, floor(0.9 trainval) train', () => {
 });
 
 test('history: last 5 earlier positives, oldest first; the current row joins only after it', () => {
-  // user 1: rows 0..7 with labels; user 2 interleaved.
+  // user 1: rows 0..7 with labels; user 2 interleaved; every row at its own time.
   const user = Int32Array.from([1, 1, 2, 1, 1, 1, 1, 1, 1]);
   const label = Uint8Array.from([1, 0, 1, 1, 1, 1, 1, 1, 1]);
-  const h = buildHistory(user, label, 3);
+  const h = buildHistory(user, label, Float64Array.from([10, 20, 30, 40, 50, 60, 70, 80, 90]), 3);
   const row = (i: number) => [...h.slice(i * 5, i * 5 + 5)];
   assert.deepEqual(row(0), [-1, -1, -1, -1, -1]);
   assert.deepEqual(row(1), [0, -1, -1, -1, -1]);
@@ -120,6 +138,27 @@ test('history: last 5 earlier positives, oldest first; the current row joins onl
   assert.deepEqual(row(3), [0, -1, -1, -1, -1]); // row 1 was negative
   assert.deepEqual(row(7), [0, 3, 4, 5, 6]);
   assert.deepEqual(row(8), [3, 4, 5, 6, 7]);
+});
+
+test('history: two same-day rows of one user never see each other, whatever their order', () => {
+  // User 1 rates two items on day 100 (both positive), then one on day 200; user 2 on day 100.
+  const user = Int32Array.from([1, 2, 1, 1]);
+  const label = Uint8Array.from([1, 1, 1, 0]);
+  const time = Float64Array.from([100, 100, 100, 200]);
+  const h = buildHistory(user, label, time, 3);
+  const row = (i: number) => [...h.slice(i * 5, i * 5 + 5)];
+  assert.deepEqual(row(0), [-1, -1, -1, -1, -1]);
+  assert.deepEqual(row(2), [-1, -1, -1, -1, -1]); // row 0 is a same-day positive: not earlier
+  assert.deepEqual(row(3), [0, 2, -1, -1, -1]); // both day-100 positives, in global order
+  // Swapped input order: still no history on day 100.
+  const h2 = buildHistory(Int32Array.from([1, 1, 2, 1]), Uint8Array.from([1, 1, 1, 0]), time, 3);
+  assert.deepEqual([...h2.slice(0, 10)], [-1, -1, -1, -1, -1, -1, -1, -1, -1, -1]);
+  assert.deepEqual([...h2.slice(15, 20)], [0, 1, -1, -1, -1]);
+  // Same-day rows beyond the last five still come out as the last five by global order.
+  const many = buildHistory(Int32Array.from([1, 1, 1, 1, 1, 1, 1, 1]), Uint8Array.from([1, 1, 1, 1, 1, 1, 1, 1]), Float64Array.from([5, 5, 5, 5, 5, 5, 5, 9]), 2);
+  assert.deepEqual([...many.slice(35, 40)], [2, 3, 4, 5, 6]);
+  assert.deepEqual([...many.slice(30, 35)], [-1, -1, -1, -1, -1]);
+  assert.throws(() => buildHistory(Int32Array.from([1, 1]), Uint8Array.from([1, 1]), Float64Array.from([2, 1]), 2), /not in time order/);
 });
 
 test('paper domain names must be the display names', () => {

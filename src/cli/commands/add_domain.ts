@@ -6,10 +6,10 @@ import type { CommandModule } from 'yargs';
 import { parseConfig } from '../../util/config.js';
 import { TrainConfigSchema } from '../../train/train_config.js';
 import { applySets } from '../../util/config.js';
-import { startBackend, setOption, type GlobalArgs } from '../common.js';
+import { startBackend, setOption, rebuildOption, type DatasetArgs, type GlobalArgs } from '../common.js';
 import { printMetrics } from './print_metrics.js';
 
-interface AddDomainArgs extends GlobalArgs {
+interface AddDomainArgs extends GlobalArgs, DatasetArgs {
   run: string;
   domain: string;
   set?: string[];
@@ -21,6 +21,7 @@ export const addDomainCommand: CommandModule<object, AddDomainArgs> = {
   describe: 'Add a new domain to a trained Uni-CTR run, training only its new DSN',
   builder: (y) =>
     y
+      .option('rebuild', rebuildOption)
       .option('run', { type: 'string', demandOption: true, describe: 'Uni-CTR run folder' })
       .option('domain', { type: 'string', demandOption: true, describe: 'domain name in the run\'s dataset' })
       .option('set', { ...setOption, describe: 'override train.* keys for this step, e.g. --set train.epochs=3' })
@@ -30,7 +31,7 @@ export const addDomainCommand: CommandModule<object, AddDomainArgs> = {
     const { openTrainedRun } = await import('../../train/run.js');
     const { addDomainToRun } = await import('../../train/add_domain.js');
     await startBackend(args);
-    const ctx = await openTrainedRun(args.run, [args.domain]);
+    const ctx = await openTrainedRun(args.run, [args.domain], { rebuild: args.rebuild });
     try {
       const overrides = applySets({ train: ctx.loaded.raw.train ?? {} }, args.set ?? []);
       const train = parseConfig(TrainConfigSchema, overrides.train, '--set', ['train']);

@@ -6,10 +6,10 @@ import type { CommandModule } from 'yargs';
 import { readJson } from '../../util/fs.js';
 import { existsSync } from 'node:fs';
 import type { MetricsFile } from '../../train/run.js';
-import { startBackend, type GlobalArgs } from '../common.js';
+import { startBackend, rebuildOption, type DatasetArgs, type GlobalArgs } from '../common.js';
 import { printMetrics } from './print_metrics.js';
 
-interface EvalArgs extends GlobalArgs {
+interface EvalArgs extends GlobalArgs, DatasetArgs {
   run: string;
   json?: boolean;
 }
@@ -19,6 +19,7 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
   describe: 'Evaluate a trained run on its test split (and zero-shot domains) from the best checkpoint',
   builder: (y) =>
     y
+      .option('rebuild', rebuildOption)
       .option('run', { type: 'string', demandOption: true, describe: 'run folder written by "unictr train"' })
       .option('json', { type: 'boolean', default: false, describe: 'print the metrics as JSON' })
       .example('$0 eval --run runs/quickstart', 'recompute the quickstart metrics') as never,
@@ -26,7 +27,7 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
     const { evaluateRun, openTrainedRun, writeRunOutputs } = await import('../../train/run.js');
     const { runPaths } = await import('../../train/run_folder.js');
     await startBackend(args);
-    const ctx = await openTrainedRun(args.run);
+    const ctx = await openTrainedRun(args.run, [], { rebuild: args.rebuild });
     try {
       const old = existsSync(runPaths(args.run).metrics) ? await readJson<MetricsFile>(runPaths(args.run).metrics) : null;
       const metrics = evaluateRun(ctx, old?.epochs ?? {});

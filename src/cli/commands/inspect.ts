@@ -18,7 +18,24 @@ export function formatCounts(m: Manifest): string {
   const total = ['total', ...SPLITS.flatMap((s) => [0, 1].map((k) => String(m.domains.reduce((a, d) => a + (k ? d.splits[s].positives : d.splits[s].rows), 0))))];
   const all = [header, ...lines, total];
   const widths = header.map((_, c) => Math.max(...all.map((r) => r[c]!.length)));
-  return all.map((r) => r.map((v, c) => (c === 0 ? v.padEnd(widths[c]!) : v.padStart(widths[c]!))).join('  ')).join('\n') + '\n';
+  const table = all.map((r) => r.map((v, c) => (c === 0 ? v.padEnd(widths[c]!) : v.padStart(widths[c]!))).join('  ')).join('\n') + '\n';
+  return table + formatDuplicates(m) + '\n';
+}
+
+function formatPrice(m: Manifest): string {
+  const stats = `price mean ${m.price.global_mean.toFixed(2)} (min ${m.price.min}, max ${m.price.max})`;
+  const n = m.price.rows_with_price;
+  if (n === undefined) return stats;
+  return n === 0 ? 'price: no row has a price (every price is the fill value)' : `${stats}, ${n} rows with a price`;
+}
+
+/** One line: exact duplicate review rows per domain, and whether they were removed. */
+export function formatDuplicates(m: Manifest): string {
+  const per = m.domains.filter((d) => (d.exact_duplicates ?? 0) > 0).map((d) => `${d.name} ${d.exact_duplicates}`);
+  const n = m.domains.reduce((a, d) => a + (d.exact_duplicates ?? 0), 0);
+  const dedupe = (m.config as { dedupe?: boolean } | null)?.dedupe !== false;
+  if (n === 0) return 'exact duplicate review rows: none';
+  return `exact duplicate review rows (same user, item, rating, time): ${n} ${dedupe ? 'removed' : 'kept (data.dedupe: false)'} (${per.join(', ')})`;
 }
 
 export const inspectCommand: CommandModule<object, InspectArgs> = {
@@ -35,7 +52,8 @@ export const inspectCommand: CommandModule<object, InspectArgs> = {
     const out: string[] = [
       `dataset ${args.dir} (schema ${m.schema_version}, template ${m.template.name}, config ${m.config_hash.slice(0, 12)})`,
       formatCounts(m),
-      `vocab sizes: user ${m.vocab_sizes.user}, item ${m.vocab_sizes.item}, brand ${m.vocab_sizes.brand}, title ${m.vocab_sizes.title}; price mean ${m.price.global_mean.toFixed(2)} (min ${m.price.min}, max ${m.price.max})`,
+      `vocab sizes: user ${m.vocab_sizes.user}, item ${m.vocab_sizes.item}, brand ${m.vocab_sizes.brand}, title ${m.vocab_sizes.title}; ${formatPrice(m)}`,
+      `split: ${JSON.stringify((m.config as { split?: unknown } | null)?.split ?? 'released_81_9_10')}`,
     ];
     if (args.samples > 0) {
       const train = await loadSplit(args.dir, 'train');

@@ -7,9 +7,9 @@ import type { CommandModule } from 'yargs';
 import { atomicWriteFile } from '../../util/fs.js';
 import { CliArgsError } from '../../util/errors.js';
 import { SPLITS, type SplitName } from '../../data/types.js';
-import { startBackend, type GlobalArgs } from '../common.js';
+import { startBackend, rebuildOption, type DatasetArgs, type GlobalArgs } from '../common.js';
 
-interface PredictArgs extends GlobalArgs {
+interface PredictArgs extends GlobalArgs, DatasetArgs {
   run: string;
   split: SplitName;
   domain?: string[];
@@ -23,6 +23,7 @@ export const predictCommand: CommandModule<object, PredictArgs> = {
   describe: 'Score rows of the run\'s dataset and write probabilities as CSV or Arrow',
   builder: (y) =>
     y
+      .option('rebuild', rebuildOption)
       .option('run', { type: 'string', demandOption: true, describe: 'trained run folder' })
       .option('split', { choices: SPLITS, default: 'test' as const, describe: 'which split to score' })
       .option('domain', { type: 'string', array: true, describe: 'only these domains (default: the run\'s training and zero-shot domains)' })
@@ -41,7 +42,7 @@ export const predictCommand: CommandModule<object, PredictArgs> = {
     const format = args.format ?? (args.out.endsWith('.arrow') ? 'arrow' : args.out.endsWith('.csv') ? 'csv' : null);
     if (!format) throw new CliArgsError(`--out ${args.out}: cannot tell the format from the extension; use .csv, .arrow or --format`);
     await startBackend(args);
-    const ctx = await openTrainedRun(args.run, args.domain);
+    const ctx = await openTrainedRun(args.run, args.domain, { rebuild: args.rebuild });
     try {
       const ids = args.domain ? domainIds(ctx.manifest, args.domain, '--domain', 'command line') : [...new Set([...ctx.trainIds, ...ctx.zeroIds])];
       const split = ctx.splits[args.split];

@@ -6,12 +6,12 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CommandModule } from 'yargs';
-import { setOption, startBackend, type GlobalArgs } from '../common.js';
+import { setOption, startBackend, rebuildOption, type DatasetArgs, type GlobalArgs } from '../common.js';
 import { printMetrics } from './print_metrics.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
-interface QuickstartArgs extends GlobalArgs {
+interface QuickstartArgs extends GlobalArgs, DatasetArgs {
   out: string;
   config: string;
   set?: string[];
@@ -23,6 +23,7 @@ export const quickstartCommand: CommandModule<object, QuickstartArgs> = {
   builder: (y) =>
     y
       .option('out', { type: 'string', default: 'runs/quickstart', describe: 'run folder' })
+      .option('rebuild', rebuildOption)
       .option('config', { type: 'string', default: path.join(ROOT, 'experiments/quickstart.yaml'), describe: 'experiment YAML' })
       .option('set', setOption)
       .example('$0 quickstart', 'about 10 minutes on 2 CPU cores') as never,
@@ -34,6 +35,7 @@ export const quickstartCommand: CommandModule<object, QuickstartArgs> = {
     const loaded = loadExperiment(args.config, args.set ?? []);
     const backend = await startBackend(args);
     const metrics = await runExperiment({
+      dataset: { rebuild: args.rebuild },
       loaded,
       out: path.resolve(args.out),
       backend: backend.choice,

@@ -5,10 +5,10 @@
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
 import { CliArgsError } from '../../util/errors.js';
-import { setOption, startBackend, type GlobalArgs } from '../common.js';
+import { setOption, startBackend, rebuildOption, type DatasetArgs, type GlobalArgs } from '../common.js';
 import { printMetrics } from './print_metrics.js';
 
-interface TrainArgs extends GlobalArgs {
+interface TrainArgs extends GlobalArgs, DatasetArgs {
   config?: string;
   out?: string;
   resume?: string;
@@ -21,6 +21,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
   describe: 'Train an experiment (Uni-CTR or a baseline) and write its run folder',
   builder: (y) =>
     y
+      .option('rebuild', rebuildOption)
       .option('config', { type: 'string', describe: 'experiment YAML' })
       .option('out', { type: 'string', describe: 'run folder to write' })
       .option('resume', { type: 'string', describe: 'continue the run in this folder from its last checkpoint' })
@@ -48,6 +49,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     const loaded = loadExperiment(file, args.set ?? []);
     const backend = await startBackend(args);
     const metrics = await runExperiment({
+      dataset: { rebuild: args.rebuild },
       loaded,
       out: path.resolve(out),
       resume: Boolean(args.resume),

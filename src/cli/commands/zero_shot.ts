@@ -7,10 +7,10 @@ import { existsSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
 import type { MetricsFile } from '../../train/run.js';
 import { atomicWriteJson, readJson } from '../../util/fs.js';
-import { startBackend, type GlobalArgs } from '../common.js';
+import { startBackend, rebuildOption, type DatasetArgs, type GlobalArgs } from '../common.js';
 import { printMetrics } from './print_metrics.js';
 
-interface ZeroShotArgs extends GlobalArgs {
+interface ZeroShotArgs extends GlobalArgs, DatasetArgs {
   run: string;
   domain: string[];
   json?: boolean;
@@ -21,6 +21,7 @@ export const zeroShotCommand: CommandModule<object, ZeroShotArgs> = {
   describe: 'Score unseen domains zero-shot (Uni-CTR: general network)',
   builder: (y) =>
     y
+      .option('rebuild', rebuildOption)
       .option('run', { type: 'string', demandOption: true, describe: 'run folder written by "unictr train"' })
       .option('domain', { type: 'string', array: true, demandOption: true, describe: 'domain name(s) in the dataset' })
       .option('json', { type: 'boolean', default: false })
@@ -29,7 +30,7 @@ export const zeroShotCommand: CommandModule<object, ZeroShotArgs> = {
     const { domainIds, openTrainedRun, slug, zeroShotEval } = await import('../../train/run.js');
     const { runPaths, writePredictionsCsv } = await import('../../train/run_folder.js');
     await startBackend(args);
-    const ctx = await openTrainedRun(args.run, args.domain);
+    const ctx = await openTrainedRun(args.run, args.domain, { rebuild: args.rebuild });
     try {
       const ids = domainIds(ctx.manifest, args.domain, '--domain', 'command line');
       const res = zeroShotEval(ctx, ids);

@@ -18,6 +18,8 @@ export const PLACEHOLDERS = [
   'title_id',
   'history',
   'history_values',
+  'description',
+  'title_or_description',
 ] as const;
 export type Placeholder = (typeof PLACEHOLDERS)[number];
 

@@ -14,6 +14,10 @@ export interface PromptFields {
   item_id: number;
   title: string;
   brand: string;
+  /** Cleaned description excerpt, `unknown` when the item has none. */
+  description: string;
+  /** The title when known, else the description excerpt, else `unknown`. */
+  title_or_description: string;
   /** Price text as it appears in the prompt (see docs/data.md). */
   price: string;
   price_bucket: number;
@@ -53,6 +57,8 @@ function fieldValue(f: PromptFields, p: Placeholder): string {
     case 'title':
     case 'brand':
     case 'price':
+    case 'description':
+    case 'title_or_description':
       return f[p];
     default:
       return String(f[p]);

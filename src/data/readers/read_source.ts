@@ -10,14 +10,16 @@ import { tableFromIPC } from 'apache-arrow';
 import { DataError, ConfigError } from '../../util/errors.js';
 import type { MetaColumns, ReviewColumns, SourceConfig } from '../schema.js';
 import { Duck, ident, lit } from './duck.js';
-import { AMAZON_META_COLUMNS, AMAZON_REVIEW_COLUMNS, detectFormat, type ConcreteFormat } from './formats.js';
+import { decodeHTML } from 'entities';
+import { log } from '../../util/log.js';
+import { AMAZON_META_COLUMNS, AMAZON_REVIEW_COLUMNS, RATINGS_CSV_COLUMNS, RATINGS_CSV_FIELDS, detectFormat, type ConcreteFormat } from './formats.js';
 import { checkReadable, findCsvProblem, findMalformedJsonLine, lineOfRecord, readLines } from './text_lines.js';
 import { parsePyLiteral } from './py_literal.js';
 import { paperNameFor } from '../domains.js';
 
 export const CREATE_TABLES_SQL = `
 CREATE TABLE reviews_all (src INTEGER, domain_id INTEGER, ord BIGINT, "user" VARCHAR, item VARCHAR, rating DOUBLE, t BIGINT);
-CREATE TABLE meta_all (src INTEGER, mord BIGINT, item VARCHAR, title VARCHAR, brand VARCHAR, price_text VARCHAR);
+CREATE TABLE meta_all (src INTEGER, mord BIGINT, item VARCHAR, title VARCHAR, brand VARCHAR, price_text VARCHAR, description VARCHAR, dom VARCHAR);
 `;
 
 /** Mutable domain registry: fixed by config `domains`, or grown in order of first appearance. */
@@ -28,6 +30,10 @@ export class DomainRegistry {
     this.fixed = fixed !== undefined;
   }
   private readonly fixed: boolean;
+  /** True when the config lists the domains (`data.domains`). */
+  get isFixed(): boolean {
+    return this.fixed;
+  }
 
   /** Domain id of `name`; `where` locates the name for the error message. */
   idOf(name: string, where: string): number {
@@ -64,6 +70,7 @@ function isJson(f: ConcreteFormat): boolean {
 /** Human location of a data record (0-based index in file order). */
 async function where(file: string, format: ConcreteFormat, index: number): Promise<string> {
   if (isJson(format)) return `${file}:${await lineOfRecord(file, index)}`;
+  if (format === 'ratings_csv') return `${file}:${index + 1}`; // no header: record k is line k + 1 (no quoted newlines in these files)
   return `${file}: data row ${index + 1}`;
 }
 
@@ -78,7 +85,7 @@ async function scanErrors<T>(file: string, format: ConcreteFormat, what: string,
       const bad = await findMalformedJsonLine(file);
       if (bad) throw new DataError(`${file}:${bad.line}: malformed JSON line in ${what} file (expected one JSON object per line): ${bad.reason}`);
     }
-    if (format === 'csv') {
+    if (format === 'csv' || format === 'ratings_csv') {
       const bad = await findCsvProblem(file, csvDelimiter(file));
       if (bad) throw new DataError(`${file}:${bad.line}: malformed CSV record in ${what} file: ${bad.reason}`);
     }
@@ -148,10 +155,13 @@ async function rawTable(
       return;
     }
     if (format === 'arrow') return arrowToTable(duck, file, name, wanted, what);
+    const fields = RATINGS_CSV_FIELDS.map((f) => `${lit(f)}: 'VARCHAR'`).join(', ');
     const rel =
       format === 'csv'
         ? `read_csv(${lit(file)}, header=true, all_varchar=true, delim=${lit(csvDelimiter(file))}, quote='"', escape='"', sample_size=-1)`
-        : `read_parquet(${lit(file)})`;
+        : format === 'ratings_csv'
+          ? `read_csv(${lit(file)}, header=false, columns={${fields}}, delim=',', quote='"', escape='"')`
+          : `read_parquet(${lit(file)})`;
     const have = await columnsOf(duck, rel);
     const empty = Number((await duck.one(`SELECT count(*) AS n FROM ${rel}`))!.n);
     if (empty === 0) throw new DataError(`${file}: empty ${what} file (expected a header and data rows with columns ${wanted.map((w) => `"${w}"`).join(', ')})`);
@@ -226,7 +236,7 @@ export async function loadReviews(ctx: LoadContext, s: SourceConfig, file: strin
   const { duck, src } = ctx;
   await checkReadable(file, 'reviews');
   const format = await detectFormat(file, s.format, `${ctx.configFile}: key "${ctx.key}.format"`);
-  const cols: ReviewColumns = { ...AMAZON_REVIEW_COLUMNS, ...s.columns };
+  const cols: ReviewColumns = { ...(format === 'ratings_csv' ? RATINGS_CSV_COLUMNS : AMAZON_REVIEW_COLUMNS), ...s.columns };
   const wanted = [cols.user, cols.item, cols.rating, cols.time];
   if (s.domain_column) wanted.push(s.domain_column);
   const uniq = [...new Set(wanted)];
@@ -270,6 +280,9 @@ export async function loadReviews(ctx: LoadContext, s: SourceConfig, file: strin
       ids.push([d, ctx.domains.idOf(d, `${await where(file, format, Number(row.rid))} (column "${s.domain_column}")`)]);
     }
     domainExpr = `CASE ${dc} ${ids.map(([d, id]) => `WHEN ${lit(d)} THEN ${id}`).join(' ')} END`;
+  } else if (s.domain_from) {
+    await insertWithMetaDomain(ctx, s, file, raw, cols);
+    return;
   } else {
     domainExpr = String(ctx.domains.idOf(s.domain!, `${ctx.configFile}: key "${ctx.key}.domain"`));
   }
@@ -277,6 +290,49 @@ export async function loadReviews(ctx: LoadContext, s: SourceConfig, file: strin
     `INSERT INTO reviews_all SELECT ${src}, ${domainExpr}, rowid, ${ident(cols.user)}, ${ident(cols.item)}, CAST(${r} AS DOUBLE), CAST(round(CAST(${t} AS DOUBLE)) AS BIGINT) FROM ${raw};
      DROP TABLE ${raw};`,
   );
+}
+
+/** `domain_from` label of a source: `category[1]`. */
+function fieldLabel(s: SourceConfig): string {
+  const f = s.domain_from!;
+  return f.index === undefined ? f.field : `${f.field}[${f.index}]`;
+}
+
+/**
+ * `domain_from`: each review takes the domain of its item's first metadata row (loadMeta put the
+ * raw value in meta_all.dom). Values are HTML-entity decoded (`Arts &amp; Crafts` is
+ * `Arts & Crafts`). Reviews whose item has no value, or a value outside `data.domains`, are
+ * dropped and counted.
+ */
+async function insertWithMetaDomain(ctx: LoadContext, s: SourceConfig, file: string, raw: string, cols: ReviewColumns): Promise<void> {
+  const { duck, src } = ctx;
+  const md = `meta_dom_${src}`;
+  await duck.exec(`CREATE TABLE ${md} AS SELECT item, dom FROM meta_all WHERE src = ${src} QUALIFY row_number() OVER (PARTITION BY item ORDER BY mord) = 1`);
+  const values = await duck.rows(`SELECT dom AS d, min(rowid) AS o FROM ${md} WHERE dom IS NOT NULL GROUP BY dom ORDER BY o`);
+  const ids: [string, number][] = [];
+  for (const v of values) {
+    const name = decodeHTML(String(v.d)).trim();
+    if (name === '') continue;
+    if (ctx.domains.isFixed && !ctx.domains.names.includes(name)) continue;
+    ids.push([String(v.d), ctx.domains.idOf(name, `${s.meta} (metadata ${fieldLabel(s)} "${name}")`)]);
+  }
+  const domainExpr = ids.length === 0 ? 'NULL' : `CASE m.dom ${ids.map(([d, id]) => `WHEN ${lit(d)} THEN ${id}`).join(' ')} END`;
+  const total = Number((await duck.one(`SELECT count(*) AS n FROM ${raw}`))!.n);
+  const r = ident(cols.rating);
+  const t = ident(cols.time);
+  await duck.exec(
+    `INSERT INTO reviews_all
+       SELECT ${src}, ${domainExpr}, r.rowid, r.${ident(cols.user)}, r.${ident(cols.item)}, CAST(r.${r} AS DOUBLE), CAST(round(CAST(r.${t} AS DOUBLE)) AS BIGINT)
+       FROM ${raw} r JOIN ${md} m ON m.item = r.${ident(cols.item)}
+       WHERE ${domainExpr} IS NOT NULL;
+     DROP TABLE ${raw}; DROP TABLE ${md};`,
+  );
+  const kept = Number((await duck.one(`SELECT count(*) AS n FROM reviews_all WHERE src = ${src}`))!.n);
+  if (kept < total) {
+    log.info(
+      `${file}: ${total - kept} of ${total} reviews dropped: their item has no metadata ${fieldLabel(s)}${ctx.domains.isFixed ? ' or its value is not in data.domains' : ''}`,
+    );
+  }
 }
 
 /** Price text as written, for values that count as numbers: JSON numbers, plain numbers in tables, `$12.99` strings. */
@@ -297,18 +353,22 @@ export async function loadMeta(ctx: LoadContext, s: SourceConfig, file: string):
   const { duck, src } = ctx;
   await checkReadable(file, 'metadata');
   let format = await detectFormat(file, s.meta_format, `${ctx.configFile}: key "${ctx.key}.meta_format"`);
-  const cols: MetaColumns = { ...AMAZON_META_COLUMNS, ...(s.meta_columns as Partial<MetaColumns>) };
+  const defaults = isJson(format) ? AMAZON_META_COLUMNS : { ...AMAZON_META_COLUMNS, description: null };
+  const cols: MetaColumns = { ...defaults, ...(s.meta_columns as Partial<MetaColumns>) };
   let readFrom = file;
   if (format === 'json2014') {
     readFrom = path.join(ctx.tmpDir, `meta_${src}.jsonl`);
     await pyLiteralToJsonl(file, readFrom);
     format = 'json2018';
   }
-  const optional = [cols.title, cols.brand, cols.price].filter((c): c is string => c !== null);
+  const domField = s.domain_from?.field ?? null;
+  const optional = [cols.title, cols.brand, cols.price, cols.description, domField].filter((c): c is string => c !== null);
   const wanted = [...new Set([cols.item, ...optional])];
   const raw = `raw_m${src}`;
   const json = isJson(format);
-  await rawTable(ctx, readFrom, format, raw, wanted, 'metadata', json && cols.price ? [cols.price] : []);
+  // JSON values that may be lists or numbers are read as JSON and converted below.
+  const jsonTyped = json ? [cols.price, cols.description, domField].filter((c): c is string => c !== null) : [];
+  await rawTable(ctx, readFrom, format, raw, wanted, 'metadata', jsonTyped);
   // Errors must name the user's file, not the converted copy; line numbers are the same.
   const required: [string, string][] = [['item', cols.item]];
   if (cols.title) required.push(['title', cols.title]);
@@ -325,8 +385,27 @@ export async function loadMeta(ctx: LoadContext, s: SourceConfig, file: string):
   const title = cols.title ? ident(cols.title) : 'NULL';
   const brand = cols.brand ? ident(cols.brand) : 'NULL';
   const price = cols.price ? priceExpr(ident(cols.price), json) : 'NULL';
+  const description = cols.description ? textExpr(ident(cols.description), json, null) : 'NULL';
+  const dom = domField ? textExpr(ident(domField), json, s.domain_from!.index ?? null) : 'NULL';
+  if (domField && !json && s.domain_from!.index !== undefined) {
+    throw new ConfigError(`${ctx.configFile}: key "${ctx.key}.domain_from.index": only JSON metadata has list fields; omit "index" for a table column`);
+  }
   await duck.exec(
-    `INSERT INTO meta_all SELECT ${src}, rowid, ${ident(cols.item)}, ${title}, ${brand}, ${price} FROM ${raw};
+    `INSERT INTO meta_all SELECT ${src}, rowid, ${ident(cols.item)}, ${title}, ${brand}, ${price}, ${description}, ${dom} FROM ${raw};
      DROP TABLE ${raw};`,
   );
+}
+
+/**
+ * A text field as one string: JSON strings as they are, JSON lists of strings joined by a space
+ * (2018 `description`), or with `index` the list element at that 0-based position (2018
+ * `category`); anything else is NULL. Table columns are used as they are.
+ */
+function textExpr(col: string, jsonTyped: boolean, index: number | null): string {
+  if (!jsonTyped) return `CAST(${col} AS VARCHAR)`;
+  if (index !== null) return `CASE WHEN json_type(${col}) = 'ARRAY' THEN json_extract_string(${col}, '$[${index}]') END`;
+  return `CASE json_type(${col})
+            WHEN 'VARCHAR' THEN ${col} ->> '$'
+            WHEN 'ARRAY' THEN array_to_string(list_filter(from_json(${col}, '["VARCHAR"]'), x -> x IS NOT NULL AND trim(x) <> ''), ' ')
+          END`;
 }
