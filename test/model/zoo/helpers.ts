@@ -178,6 +178,10 @@ export const SMALL_OPTIONS: Record<string, Record<string, unknown>> = {
   ple: { ...small, expert_hidden_units: [32], tower_hidden_units: [16], num_layers: 2 },
   star: { ...small, star_hidden_units: [32, 16], aux_hidden_units: [8] },
   dnn: { ...small, hidden_units: [32, 16] },
+  pepnet: { ...small, hidden_units: [32, 16], gate_hidden_units: 16 },
+  m2m: { ...small, expert_hidden_units: [32, 16], scenario_dim: 8, num_experts: 3 },
+  apg: { ...small, hidden_units: [32, 16], rank: 4, generator_hidden_units: [16] },
+  adasparse: { ...small, hidden_units: [32, 16] },
 };
 
 /**

@@ -154,6 +154,10 @@ test('registry kinds', () => {
     ple: 'multi',
     star: 'multi',
     dnn: 'multi',
+    pepnet: 'multi',
+    m2m: 'multi',
+    apg: 'multi',
+    adasparse: 'multi',
   });
 });
 
