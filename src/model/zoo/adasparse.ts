@@ -40,9 +40,10 @@ export type AdaSparseOptions = z.output<typeof AdaSparseOptions>;
 export function pruningFactors(zs: tf.Tensor2D, form: PruningForm, beta: number, epsilon: number): tf.Tensor2D {
   const s = tf.sigmoid(zs);
   if (form === 'scaling') return tf.mul(s, beta) as tf.Tensor2D;
-  // Straight-through: the forward value is the hard one, the gradient that of the soft one.
+  // Straight-through: the forward value is the hard one, the gradient that of the soft one (step
+  // and greaterEqual have zero gradients in tfjs; greater has none and would break the tape).
   const soft = form === 'binarization' ? s : tf.mul(s, beta);
-  const hard = form === 'binarization' ? tf.cast(tf.greater(zs, 0), 'float32') : tf.mul(soft, tf.cast(tf.greaterEqual(soft, epsilon), 'float32'));
+  const hard = form === 'binarization' ? tf.step(zs) : tf.mul(soft, tf.cast(tf.greaterEqual(soft, epsilon), 'float32'));
   return tf.add(soft, stopGradient(tf.sub(hard, soft))) as tf.Tensor2D;
 }
 
