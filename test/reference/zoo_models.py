@@ -22,8 +22,8 @@ with the TypeScript; the computations are written out here from the papers:
            O_ep = δ(e_d ⊕ sg(E)) ⊗ E; PPNet gates every DNN layer input with δ_l(e_d ⊕ e_user ⊕
            e_item ⊕ e_brand ⊕ sg(O_ep)).
   M2M      Zhang et al., CIKM 2022: scenario representation S = relu(e_d Ws + bs); meta layer with
-           W(S) = W0 + reshape(S A), b(S) = b0 + S B; meta attention over expert views with the
-           task embedding; residual meta tower.
+           W(S) = W0 + reshape(S A), b(S) = b0 + S B; experts on E ⊕ e_d; meta attention over
+           expert views with the task embedding; residual meta tower.
   APG      Yan et al., NeurIPS 2022: per-sample kernel W_i = V S_i U, S_i = I + reshape(MLP(z_i)),
            z_i = e_d ⊕ E (built as a full matrix here, the model never builds it).
   AdaSparse Yang et al., CIKM 2022: h_l = relu(h W_l + b_l) ⊙ π_l, π_l = form((e_d ⊕ h) P_l + p_l).
@@ -153,7 +153,7 @@ def m2m(rs, options):
     s_dim = options['scenario_dim']
     ws, bs = w('scenario.kernel', D, s_dim), w('scenario.bias', s_dim)
     widths = options['expert_hidden_units']
-    experts = [mlp_weights(w, 'expert.%d' % i, [FIELDS * D] + widths) for i in range(options['num_experts'])]
+    experts = [mlp_weights(w, 'expert.%d' % i, [FIELDS * D + D] + widths) for i in range(options['num_experts'])]
     v = widths[-1]
     task = w('task_embedding', 1, v)[0]
 
@@ -174,7 +174,7 @@ def m2m(rs, options):
     def score(fields, k):
         e = np.concatenate(fields)
         s = relu(dom[k] @ ws + bs)
-        views = [mlp(ex, e, relu_last=True) for ex in experts]
+        views = [mlp(ex, np.concatenate([e, dom[k]]), relu_last=True) for ex in experts]
         a = softmax(np.array([float(relu(meta(att, np.concatenate([ev, task]), s)) @ att_score) for ev in views]))
         h = sum(ai * ev for ai, ev in zip(a, views))
         for p in tower:

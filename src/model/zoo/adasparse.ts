@@ -21,6 +21,7 @@ import { applyDropout } from '../layers/mlp_block.js';
 import { stopGradient } from '../ops/stop_gradient.js';
 import type { BatchTensors, ForwardOptions } from '../types.js';
 import { commonOptions, DomainConditionedModel, schemaParts, type ZooArgs } from './base.js';
+import { domainEmbedding } from './domain_embedding.js';
 
 export const PRUNING_FORMS = ['scaling', 'binarization', 'fusion'] as const;
 export type PruningForm = (typeof PRUNING_FORMS)[number];
@@ -59,7 +60,7 @@ export class AdaSparse extends DomainConditionedModel {
     const d = o.embedding_dim;
     this.o = o;
     this.embedding = this.fieldEmbedding(args, o);
-    this.domainEmbedding = this.store.normal('domain_embedding', [args.domains.length, d], o.embedding_init_std);
+    this.domainEmbedding = domainEmbedding(this.store, args.domains.length, d);
     let input = NUM_FIELDS * d;
     o.hidden_units.forEach((width, l) => {
       const s = this.store.scope('mlp').scope(l);

@@ -22,6 +22,7 @@ import type { VariableStore } from '../layers/variable_store.js';
 import { dense } from '../ops/dense.js';
 import type { BatchTensors, ForwardOptions } from '../types.js';
 import { commonOptions, DomainConditionedModel, schemaParts, type ZooArgs } from './base.js';
+import { domainEmbedding } from './domain_embedding.js';
 
 export const APGOptions = z.strictObject({
   ...commonOptions,
@@ -71,7 +72,7 @@ export class APG extends DomainConditionedModel {
     const flat = NUM_FIELDS * d;
     this.dropout = o.net_dropout;
     this.embedding = this.fieldEmbedding(args, o);
-    this.domainEmbedding = this.store.normal('domain_embedding', [args.domains.length, d], o.embedding_init_std);
+    this.domainEmbedding = domainEmbedding(this.store, args.domains.length, d);
     let input = flat;
     o.hidden_units.forEach((width, l) => {
       const s = this.store.scope('apg').scope(l);

@@ -4,7 +4,8 @@
  *
  * Scenario knowledge representation S = ReLU(domain embedding·W_s + b_s). A meta unit layer has
  * parameters generated from S: W(S) = W_0 + reshape(S·A), b(S) = b_0 + S·B. Expert view: shared
- * MLP experts over the flat embeddings. Meta attention: expert i scores
+ * MLP experts over the flat embeddings and the domain embedding (the scenario id is one of the
+ * backbone's input features). Meta attention: expert i scores
  * a_i = v·ReLU(meta([E_i ⊕ T])) with the task embedding T, softmax over the experts,
  * R = Σ softmax(a)_i E_i. Meta tower: residual meta layers h ← ReLU(meta_l(h) + h) from h = R,
  * then a Linear to the logit.
@@ -28,6 +29,7 @@ import type { VariableStore } from '../layers/variable_store.js';
 import { dense } from '../ops/dense.js';
 import type { BatchTensors, ForwardOptions } from '../types.js';
 import { commonOptions, DomainConditionedModel, schemaParts, type ZooArgs } from './base.js';
+import { domainEmbedding } from './domain_embedding.js';
 
 export const M2MOptions = z.strictObject({
   ...commonOptions,
@@ -86,11 +88,11 @@ export class M2M extends DomainConditionedModel {
     const d = o.embedding_dim;
     this.dropout = o.net_dropout;
     this.embedding = this.fieldEmbedding(args, o);
-    this.domainEmbedding = this.store.normal('domain_embedding', [args.domains.length, d], o.embedding_init_std);
+    this.domainEmbedding = domainEmbedding(this.store, args.domains.length, d);
     this.scenario = new Linear(this.store.scope('scenario'), d, o.scenario_dim);
     this.experts = new Experts(this.store.scope('expert'), {
       count: o.num_experts,
-      inputDim: NUM_FIELDS * d,
+      inputDim: NUM_FIELDS * d + d,
       hiddenUnits: o.expert_hidden_units,
       dropout: o.net_dropout,
       batchNorm: o.batch_norm,
@@ -106,11 +108,12 @@ export class M2M extends DomainConditionedModel {
   protected conditionedLogits(batch: BatchTensors, indicator: tf.Tensor2D, opts: ForwardOptions): tf.Tensor1D {
     const x = flattenFields(this.embedding.apply(batch));
     const scenarios = tf.relu(this.scenario.apply(this.domainEmbedding as tf.Tensor2D)) as tf.Tensor2D; // [m, s]
-    const views = this.experts.apply(x, opts);
+    const views = this.experts.apply(tf.concat([x, tf.matMul(indicator, this.domainEmbedding as tf.Tensor2D)], 1) as tf.Tensor2D, opts);
     const task = tf.tile(this.taskEmbedding, [batch.size, 1]);
     const scores = views.map((e) => dense(tf.relu(this.attention.apply(tf.concat([e, task], 1) as tf.Tensor2D, scenarios, indicator)), this.attentionScore));
-    const weights = tf.split(tf.softmax(tf.concat(scores, 1) as tf.Tensor2D), views.length, 1);
-    let h = tf.addN(views.map((e, i) => tf.mul(e, weights[i]!))) as tf.Tensor2D;
+    const weights = tf.softmax(tf.concat(scores, 1) as tf.Tensor2D);
+    // Column slices, not split: split's gradient fails when there is a single expert.
+    let h = tf.addN(views.map((e, i) => tf.mul(e, tf.slice(weights, [0, i], [-1, 1])))) as tf.Tensor2D;
     for (const layer of this.tower) h = applyDropout(tf.relu(tf.add(layer.apply(h, scenarios, indicator), h)) as tf.Tensor2D, this.dropout, opts);
     return tf.reshape(this.output.apply(h), [-1]) as tf.Tensor1D;
   }

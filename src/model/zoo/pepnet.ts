@@ -23,6 +23,7 @@ import type { VariableStore } from '../layers/variable_store.js';
 import { stopGradient } from '../ops/stop_gradient.js';
 import type { BatchTensors, ForwardOptions } from '../types.js';
 import { commonOptions, DomainConditionedModel, schemaParts, type ZooArgs } from './base.js';
+import { domainEmbedding } from './domain_embedding.js';
 
 export const PEPNetOptions = z.strictObject({
   ...commonOptions,
@@ -66,7 +67,7 @@ export class PEPNet extends DomainConditionedModel {
     const flat = NUM_FIELDS * d;
     this.dropout = o.net_dropout;
     this.embedding = this.fieldEmbedding(args, o);
-    this.domainEmbedding = this.store.normal('domain_embedding', [args.domains.length, d], o.embedding_init_std);
+    this.domainEmbedding = domainEmbedding(this.store, args.domains.length, d);
     if (o.epnet) this.epGate = new GateNU(this.store.scope('epnet'), d + flat, o.gate_hidden_units, flat, o.gate_scale);
     const dims = [flat, ...o.hidden_units, 1];
     const priors = (1 + PRIOR_FIELDS) * d + flat;

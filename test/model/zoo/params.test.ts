@@ -190,10 +190,10 @@ test('PEPNet, M2M, APG, AdaSparse counts (two domains)', () => {
   assert.equal(c('pepnet', { hidden_units: [8, 4], gate_hidden_units: 5 }), EMB + dom + gate(28, 24) + pp + dnn);
   assert.equal(c('pepnet', { hidden_units: [8, 4], gate_hidden_units: 5, epnet: false }), EMB + dom + pp + dnn);
   assert.equal(c('pepnet', { hidden_units: [8, 4], gate_hidden_units: 5, ppnet: false }), EMB + dom + gate(28, 24) + dnn);
-  // M2M: scenario Linear (d → 3); 2 experts 24 → 8 → 6; task embedding 6; meta layers with base
-  // kernel/bias and generators from S (3 wide); attention score 6 → 1; 2 tower meta layers; output.
+  // M2M: scenario Linear (d → 3); 2 experts (24 + d) → 8 → 6; task embedding 6; meta layers with
+  // base kernel/bias and generators from S (3 wide); attention score 6 → 1; 2 tower meta layers; output.
   const meta = (i: number, o: number) => i * o + o + 3 * i * o + 3 * o;
-  const m2m = dom + (D * 3 + 3) + 2 * (24 * 8 + 8 + (8 * 6 + 6)) + 6 + meta(12, 6) + 6 + 2 * meta(6, 6) + 7;
+  const m2m = dom + (D * 3 + 3) + 2 * ((24 + D) * 8 + 8 + (8 * 6 + 6)) + 6 + meta(12, 6) + 6 + 2 * meta(6, 6) + 7;
   assert.equal(c('m2m', { num_experts: 2, expert_hidden_units: [8, 6], scenario_dim: 3, meta_tower_layers: 2 }), EMB + m2m);
   // APG: per layer V [in, 3], U [3, out], bias, generator 28 → 5 → 9; output Linear.
   const gen = 28 * 5 + 5 + (5 * 9 + 9);
