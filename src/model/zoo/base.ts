@@ -121,8 +121,8 @@ export function selectTowerLogits(model: string, towerLogits: tf.Tensor2D, domai
 /** [batch, towers] one-hot of each sample's domain (rows of zeros for -1). */
 export function domainOneHot(domainIndex: tf.Tensor1D, m: number): tf.Tensor2D {
   const idx = domainIndex.dtype === 'int32' ? domainIndex : tf.cast(domainIndex, 'int32');
-  // tf.oneHot refuses depth 1 (a multi-domain model trained on a single domain).
-  if (m === 1) return tf.reshape(tf.cast(tf.equal(idx, 0), 'float32'), [-1, 1]);
+  // tf.oneHot rejects depth 1, which a multi-domain model trained on a single domain needs.
+  if (m === 1) return tf.cast(tf.expandDims(tf.equal(idx, 0), 1), 'float32') as tf.Tensor2D;
   return tf.cast(tf.oneHot(idx, m), 'float32') as tf.Tensor2D;
 }
 

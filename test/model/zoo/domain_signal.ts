@@ -1,14 +1,10 @@
 /**
- * Synthetic multi-domain data with a domain-specific interaction built in, for the tests that a
- * multi-domain model really uses the domain: a domain-blind model can only learn the shared part.
- *
- * z = pop(item) + s_d · aff(user, brand) + N(0, σ²), label = [z > 0], with pop, aff ∈ {±1} drawn
- * once and s_d = +1 in even domains, −1 in odd ones (the user × brand affinity flips sign between
- * neighbouring domains). Knowing the domain, the best score is pop + s_d·aff; blind to it (two
- * domains), only pop is predictive. Title = item, price bucket and history are noise.
+ * Synthetic multi-domain data whose labels hold a domain-specific interaction, for checking that
+ * a multi-domain model really uses the domain: a model that ignores it can only learn the
+ * interaction averaged over the domains.
  */
-import type { IdFeatures } from '../../../src/model/types.js';
 import { Rng } from '../../../src/util/rng.js';
+import type { IdFeatures } from '../../../src/model/types.js';
 import type { Synthetic } from './helpers.js';
 
 export interface DomainSignalOptions {
@@ -17,20 +13,32 @@ export interface DomainSignalOptions {
   users?: number;
   items?: number;
   brands?: number;
-  /** σ of the Gaussian noise on z. */
+  /** Std of the Gaussian noise added to the label logit. */
   noise?: number;
 }
 
+/**
+ * Label = [pop(item) + 2·aff(user, brand)·sign_d(brand) + noise > 0] with aff, pop ∈ {−1, +1}.
+ * sign_0 ≡ +1; in every other domain each brand's sign is flipped with probability ½ (at least one
+ * brand per domain flipped), so the same user × brand pair means opposite things in different
+ * domains. Domains are drawn uniformly and independently of the ids, so nothing but the domain
+ * reveals the sign. Title = item, price bucket and history are noise.
+ */
 export function makeDomainSignal(seed: number, o: DomainSignalOptions): Synthetic {
   const rng = new Rng(seed);
-  const domains = o.domains ?? 2;
-  const users = o.users ?? 20;
-  const items = o.items ?? 30;
-  const brands = o.brands ?? 4;
-  const sigma = o.noise ?? 0.5;
-  const sign = () => (rng.next() < 0.5 ? -1 : 1);
+  const domains = o.domains ?? 3;
+  const users = o.users ?? 30;
+  const items = o.items ?? 40;
+  const brands = o.brands ?? 6;
+  const noise = o.noise ?? 0.3;
+  const sign = (): number => (rng.next() < 0.5 ? -1 : 1);
   const aff = Array.from({ length: users }, () => Array.from({ length: brands }, sign));
   const pop = Array.from({ length: items }, sign);
+  const flips = Array.from({ length: domains }, (_, d) => {
+    const s: number[] = Array.from({ length: brands }, () => (d > 0 && rng.next() < 0.5 ? -1 : 1));
+    if (d > 0 && !s.some((v) => v < 0)) s[rng.int(brands)] = -1;
+    return s;
+  });
   const n = o.rows;
   const f: IdFeatures = {
     size: n,
@@ -56,13 +64,8 @@ export function makeDomainSignal(seed: number, o: DomainSignalOptions): Syntheti
     f.priceBucket[r] = 1 + rng.int(100);
     const h = rng.int(6);
     for (let k = 0; k < h; k++) f.history[r * 5 + k] = 1 + rng.int(items);
-    const z = pop[i]! + (d % 2 === 0 ? 1 : -1) * aff[u]![b]! + sigma * rng.normal();
-    labels[r] = z > 0 ? 1 : 0;
+    const logit = pop[i]! + 2 * aff[u]![b]! * flips[d]![b]! + noise * rng.normal();
+    labels[r] = logit > 0 ? 1 : 0;
   }
   return { features: f, labels, vocab: { user: users + 1, item: items + 1, brand: brands + 1, title: items + 1, price_bucket: 101 } };
-}
-
-/** The same rows with every domain id set to 0: what a domain-blind model (one domain) sees. */
-export function domainBlind(s: Synthetic): Synthetic {
-  return { ...s, features: { ...s.features, domainId: new Int32Array(s.features.size) } };
 }
