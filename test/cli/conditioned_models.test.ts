@@ -30,11 +30,11 @@ for (const [name, block] of Object.entries(MODELS)) {
     const cfg = path.join(tmp, `${name}.yaml`);
     writeFileSync(
       cfg,
-      `extends: ${path.join(ROOT, 'experiments/baselines', `${name}.yaml`)}
+      `extends: ${path.join(ROOT, 'experiments/tiny-base.yaml')}
+name: ${name}
 dataset_dir: ${dataset}
-domains: { train: [Synthetic A, Synthetic B, Synthetic C], zero_shot: [Synthetic D] }
 model: ${block}
-train: { epochs: 1, batch_size: 64, eval_batch_size: 256, lr: 0.01, patience: 1, bootstrap: 20 }
+train: { optimizer: adam, epochs: 1, batch_size: 64, eval_batch_size: 256, lr: 0.01, patience: 1, bootstrap: 20 }
 `,
     );
     const out = path.join(tmp, `run-${name}`);
