@@ -121,7 +121,41 @@ export function selectTowerLogits(model: string, towerLogits: tf.Tensor2D, domai
 /** [batch, towers] one-hot of each sample's domain (rows of zeros for -1). */
 export function domainOneHot(domainIndex: tf.Tensor1D, m: number): tf.Tensor2D {
   const idx = domainIndex.dtype === 'int32' ? domainIndex : tf.cast(domainIndex, 'int32');
+  // tf.oneHot rejects depth 1, which a multi-domain model trained on a single domain needs.
+  if (m === 1) return tf.cast(tf.expandDims(tf.equal(idx, 0), 1), 'float32') as tf.Tensor2D;
   return tf.cast(tf.oneHot(idx, m), 'float32') as tf.Tensor2D;
+}
+
+/**
+ * [batch, domains] one-hot of the domain whose parameters score each sample: `head` for every
+ * sample if given, else the sample's own domain (a row of zeros for -1).
+ */
+export function scoringIndicator(model: string, batch: BatchTensors, head: ForwardOptions['head'], m: number): tf.Tensor2D {
+  if (head === 'general') throw new ConfigError(`model "${model}" has no general network; pick a domain 0..${m - 1} as head`);
+  if (head === undefined) return domainOneHot(batch.domainIndex, m);
+  if (!Number.isInteger(head) || head < 0 || head >= m) throw new ConfigError(`model "${model}": head ${head} is not a domain index 0..${m - 1}`);
+  return domainOneHot(tf.fill([batch.size], head, 'int32') as tf.Tensor1D, m);
+}
+
+/**
+ * Multi-domain model whose domain enters as a condition (gates, generated or pruned parameters)
+ * instead of separate towers. `head: k` scores every sample as domain k; a sample of domain -1
+ * without a head gets logit 0 and sends no gradient, as with the tower models.
+ */
+export abstract class DomainConditionedModel extends ZooModel {
+  constructor(name: string, domains: readonly string[], seed: number) {
+    if (domains.length < 1) throw new ConfigError(`model "${name}" needs at least one training domain`);
+    super(name, domains, seed);
+  }
+
+  /** [batch] logits when each sample is treated as the domain of its `indicator` row ([batch, domains]). */
+  protected abstract conditionedLogits(batch: BatchTensors, indicator: tf.Tensor2D, opts: ForwardOptions): tf.Tensor1D;
+
+  forward(batch: BatchTensors, opts: ForwardOptions): ModelOutputs {
+    const indicator = scoringIndicator(this.name, batch, opts.head, this.domains.length);
+    const known = tf.sum(indicator, 1);
+    return { logits: tf.mul(this.conditionedLogits(batch, indicator, opts), known) as tf.Tensor1D };
+  }
 }
 
 /** Multi-domain model: one tower per training domain, each sample scored by its own. */

@@ -11,6 +11,8 @@ import type { z } from 'zod';
 import { parseConfig } from '../../util/config.js';
 import { ConfigError } from '../../util/errors.js';
 import type { CtrModel } from '../types.js';
+import { AdaSparse, AdaSparseOptions } from './adasparse.js';
+import { APG, APGOptions } from './apg.js';
 import { AutoInt, AutoIntOptions } from './autoint.js';
 import type { ZooArgs } from './base.js';
 import { DCN, DCNOptions } from './dcn.js';
@@ -18,7 +20,9 @@ import { DeepFM, DeepFMOptions } from './deepfm.js';
 import { DIEN, DIENOptions } from './dien.js';
 import { DNN, DNNOptions } from './dnn.js';
 import { FiBiNET, FiBiNETOptions } from './fibinet.js';
+import { M2M, M2MOptions } from './m2m.js';
 import { MMoE, MMoEOptions } from './mmoe.js';
+import { PEPNet, PEPNetOptions } from './pepnet.js';
 import { PLE, PLEOptions } from './ple.js';
 import { PNN, PNNOptions } from './pnn.js';
 import { SharedBottom, SharedBottomOptions } from './shared_bottom.js';
@@ -31,6 +35,8 @@ export interface ZooEntry {
   kind: ZooKind;
   /** Strict schema of the model's options (defaults filled in by parsing). */
   options: z.ZodType;
+  /** One line: what the model is and its paper. */
+  description?: string;
   /** Validates `options` (raw, e.g. a config's `model` block without `name`) and builds the model. */
   create(args: ZooCreateArgs): CtrModel;
 }
@@ -49,9 +55,11 @@ function entry<S extends z.ZodType, M extends CtrModel>(
   kind: ZooKind,
   schema: S,
   ctor: new (args: ZooArgs, o: z.output<S>) => M,
+  description?: string,
 ): ZooEntry {
   return {
     kind,
+    description,
     options: schema,
     create(args) {
       const source = args.source ?? 'model options';
@@ -82,6 +90,11 @@ export const MODEL_ZOO: Readonly<Record<string, ZooEntry>> = {
   ple: entry('ple', 'multi', PLEOptions, PLE),
   star: entry('star', 'multi', STAROptions, STAR),
   dnn: entry('dnn', 'multi', DNNOptions, DNN),
+  // Domain-conditioned multi-domain models (gates, generated or pruned parameters).
+  pepnet: entry('pepnet', 'multi', PEPNetOptions, PEPNet, 'EPNet embedding gate + PPNet per-layer gates driven by domain/user/item (Chang et al., KDD 2023)'),
+  m2m: entry('m2m', 'multi', M2MOptions, M2M, 'meta units generating scenario-specific attention and tower parameters, single task (Zhang et al., CIKM 2022)'),
+  apg: entry('apg', 'multi', APGOptions, APG, 'instance-wise generated low-rank layer parameters, W = V·S(z)·U (Yan et al., NeurIPS 2022)'),
+  adasparse: entry('adasparse', 'multi', AdaSparseOptions, AdaSparse, 'domain-aware neuron pruning/weighting factors in a shared DNN (Yang et al., CIKM 2022)'),
 };
 
 export const ZOO_MODEL_NAMES = Object.keys(MODEL_ZOO);
@@ -99,4 +112,4 @@ export function createZooModel(name: string, args: ZooCreateArgs): CtrModel {
 
 export { selectDomainRows } from './single_domain.js';
 export type { ZooArgs } from './base.js';
-export { ZooModel, SingleDomainModel, MultiDomainModel } from './base.js';
+export { ZooModel, SingleDomainModel, MultiDomainModel, DomainConditionedModel } from './base.js';

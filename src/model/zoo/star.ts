@@ -18,7 +18,7 @@ import { FeatureEmbedding, flattenFields, NUM_FIELDS } from '../layers/feature_e
 import { applyDropout, MlpBlock } from '../layers/mlp_block.js';
 import type { VariableStore } from '../layers/variable_store.js';
 import type { BatchTensors, ForwardOptions, ModelOutputs } from '../types.js';
-import { commonOptions, domainOneHot, MultiDomainModel, schemaParts, selectTowerLogits, type ZooArgs } from './base.js';
+import { commonOptions, MultiDomainModel, schemaParts, scoringIndicator, selectTowerLogits, type ZooArgs } from './base.js';
 
 export const STAROptions = z.strictObject({
   ...commonOptions,
@@ -161,10 +161,7 @@ export class STAR extends MultiDomainModel {
 
   /** [batch, domains] one-hot of the domain scoring each sample: `head` if given, else its own. */
   private indicator(batch: BatchTensors, opts: ForwardOptions): tf.Tensor2D {
-    const m = this.domains.length;
-    return typeof opts.head === 'number'
-      ? domainOneHot(tf.fill([batch.size], opts.head, 'int32') as tf.Tensor1D, m)
-      : domainOneHot(batch.domainIndex, m);
+    return scoringIndicator(this.name, batch, opts.head, this.domains.length);
   }
 
   /** Auxiliary logit [batch] for the given [batch, domains] indicator. */

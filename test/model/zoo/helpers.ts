@@ -100,6 +100,8 @@ export interface TrainOptions {
   batchSize: number;
   lr: number;
   seed: number;
+  /** Maps a row's domain id to the model's domain index (default: the id itself). */
+  domainIndex?: (domainId: number) => number;
 }
 
 /** Plain Adam on mean BCE of the own logit (+ equal-weight aux logits). */
@@ -111,7 +113,7 @@ export function train(model: CtrModel, s: Synthetic, rows: Int32Array, o: TrainO
     rng.shuffle(order);
     for (let start = 0; start < order.length; start += o.batchSize) {
       const idx = order.subarray(start, Math.min(order.length, start + o.batchSize));
-      const batch = toBatch(s, idx);
+      const batch = toBatch(s, idx, o.domainIndex);
       const y = tf.tensor1d(Float32Array.from(idx, (r) => s.labels[r]!));
       const cost = opt.minimize(
         () => {
@@ -131,8 +133,8 @@ export function train(model: CtrModel, s: Synthetic, rows: Int32Array, o: TrainO
   opt.dispose();
 }
 
-export function predict(model: CtrModel, s: Synthetic, rows: Int32Array, head?: number): Float32Array {
-  const batch = toBatch(s, rows);
+export function predict(model: CtrModel, s: Synthetic, rows: Int32Array, head?: number, domainIndex?: (domainId: number) => number): Float32Array {
+  const batch = toBatch(s, rows, domainIndex);
   const out = tf.tidy(() => tf.sigmoid(model.forward(batch, { training: false, head }).logits));
   const v = out.dataSync() as Float32Array;
   out.dispose();
@@ -178,6 +180,10 @@ export const SMALL_OPTIONS: Record<string, Record<string, unknown>> = {
   ple: { ...small, expert_hidden_units: [32], tower_hidden_units: [16], num_layers: 2 },
   star: { ...small, star_hidden_units: [32, 16], aux_hidden_units: [8] },
   dnn: { ...small, hidden_units: [32, 16] },
+  pepnet: { ...small, hidden_units: [32, 16], gate_hidden_units: 16 },
+  m2m: { ...small, expert_hidden_units: [32, 16], scenario_dim: 8, num_experts: 3 },
+  apg: { ...small, hidden_units: [32, 16], rank: 4, generator_hidden_units: [16] },
+  adasparse: { ...small, hidden_units: [32, 16] },
 };
 
 /**

@@ -154,6 +154,10 @@ test('registry kinds', () => {
     ple: 'multi',
     star: 'multi',
     dnn: 'multi',
+    pepnet: 'multi',
+    m2m: 'multi',
+    apg: 'multi',
+    adasparse: 'multi',
   });
 });
 
@@ -168,4 +172,33 @@ test('seeded initialisation: same seed → same weights; per-domain copies coexi
   // Embedding row 0 (padding/unknown) starts at zero.
   assert.deepEqual(Array.from(a.namedVariables().get('embedding.user')!.dataSync().slice(0, D)), [0, 0, 0, 0]);
   [a, b, c].forEach((m) => m.dispose());
+});
+
+test('PEPNet, M2M, APG, AdaSparse counts (two domains)', () => {
+  const base = { vocab, seed: 1, domains: ['a', 'b'] };
+  const dom = 2 * D;
+  const c = (name: string, options: Record<string, unknown>) => {
+    const m = createZooModel(name, { ...base, options: { embedding_dim: D, ...options } });
+    const n = count(m);
+    m.dispose();
+    return n;
+  };
+  // PEPNet: EPNet gate (d + 24 → 5 → 24); one PPNet gate (4d + 24 → 5 → layer input) per layer of 24 → 8 → 4 → 1.
+  const gate = (i: number, o: number) => i * 5 + 5 + (5 * o + o);
+  const dnn = 24 * 8 + 8 + (8 * 4 + 4) + (4 * 1 + 1);
+  const pp = gate(40, 24) + gate(40, 8) + gate(40, 4);
+  assert.equal(c('pepnet', { hidden_units: [8, 4], gate_hidden_units: 5 }), EMB + dom + gate(28, 24) + pp + dnn);
+  assert.equal(c('pepnet', { hidden_units: [8, 4], gate_hidden_units: 5, epnet: false }), EMB + dom + pp + dnn);
+  assert.equal(c('pepnet', { hidden_units: [8, 4], gate_hidden_units: 5, ppnet: false }), EMB + dom + gate(28, 24) + dnn);
+  // M2M: scenario Linear (d → 3); 2 experts (24 + d) → 8 → 6; task embedding 6; meta layers with
+  // base kernel/bias and generators from S (3 wide); attention score 6 → 1; 2 tower meta layers; output.
+  const meta = (i: number, o: number) => i * o + o + 3 * i * o + 3 * o;
+  const m2m = dom + (D * 3 + 3) + 2 * ((24 + D) * 8 + 8 + (8 * 6 + 6)) + 6 + meta(12, 6) + 6 + 2 * meta(6, 6) + 7;
+  assert.equal(c('m2m', { num_experts: 2, expert_hidden_units: [8, 6], scenario_dim: 3, meta_tower_layers: 2 }), EMB + m2m);
+  // APG: per layer V [in, 3], U [3, out], bias, generator 28 → 5 → 9; output Linear.
+  const gen = 28 * 5 + 5 + (5 * 9 + 9);
+  const apg = dom + (24 * 3 + 3 * 8 + 8 + gen) + (8 * 3 + 3 * 4 + 4 + gen) + 5;
+  assert.equal(c('apg', { hidden_units: [8, 4], rank: 3, generator_hidden_units: [5] }), EMB + apg);
+  // AdaSparse: the DNN plus one pruner (d + layer input → layer width) per hidden layer.
+  assert.equal(c('adasparse', { hidden_units: [8, 4] }), EMB + dom + dnn + ((D + 24) * 8 + 8) + ((D + 8) * 4 + 4));
 });
