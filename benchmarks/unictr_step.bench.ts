@@ -27,8 +27,8 @@ const maskA = new Float32Array(n * t);
 for (let i = 0; i < n; i++) maskA.fill(1, i * t, i * t + Math.max(1, Math.round(t / 4 + ((3 * t) / 4) * (i / n))));
 const batch = {
   size: n,
-  // GROUPED=1: rows sorted by domain (the slice path); default interleaved (the gather path).
-  domainIndex: tf.tensor1d(Int32Array.from({ length: n }, (_, i) => (process.env.GROUPED ? Math.floor((3 * i) / n) : i % 3)), 'int32'),
+  // Rows grouped by domain as src/train/fit.ts orders them (the slice path); INTERLEAVED=1 takes the gather path.
+  domainIndex: tf.tensor1d(Int32Array.from({ length: n }, (_, i) => (process.env.INTERLEAVED ? i % 3 : Math.floor((3 * i) / n))), 'int32'),
   states: { layers, mask: tf.tensor2d(maskA, [n, t]) },
 } as never;
 const y = tf.tensor1d(Array.from({ length: n }, (_, i) => i % 2));
@@ -58,6 +58,9 @@ if (process.env.PROFILE) {
   }
   const byName = new Map<string, number>();
   for (const [k, v] of byKernel) byName.set(k.split(' ')[0]!, (byName.get(k.split(' ')[0]!) ?? 0) + v.ms);
+  const total = [...byName.values()].reduce((a, b) => a + b, 0);
+  const batched = [...byKernel].filter(([k]) => k.startsWith('BatchMatMul') && /^BatchMatMul \[\d+,\d+,\d+\]/.test(k)).reduce((a, [, v]) => a + v.ms, 0);
+  console.log(`kernel wall ms total ${total.toFixed(0)}; batched (rank-3) BatchMatMul ${batched.toFixed(0)}`);
   console.log('kernel wall ms by kernel:', [...byName].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', '));
   for (const [k, v] of [...byKernel].sort((a, b) => b[1].ms - a[1].ms).slice(0, 20)) console.log(v.ms.toFixed(1).padStart(8), String(v.count).padStart(4), k);
 }
