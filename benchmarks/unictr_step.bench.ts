@@ -6,7 +6,8 @@
  *
  * Run: npm run bench:unictr -- [--backend wasm|cpu] [--threads N] [--batch 64] [--seq 32] [--reps 3] [--json FILE]
  * PROFILE=1 adds a kernel table. --json writes {params:{trainable,total}, threads, batch, seq,
- * train_samples_per_s, infer_samples_per_s} (threads = what actually ran; see threads_note).
+ * train_samples_per_s, infer_samples_per_s} (threads = what the training step really used, see
+ * threads_note: --threads 2 runs the trainer's two-thread step; kernels themselves stay on one thread).
  */
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
@@ -16,6 +17,7 @@ import { atomicWriteJson } from '../src/util/fs.js';
 import { uniCtrConfig } from '../src/model/unictr/config.js';
 import { UniCtr } from '../src/model/unictr/unictr.js';
 import { maskedBceLoss } from '../src/model/unictr/loss.js';
+import { BranchParallel } from '../src/train/branch_parallel.js';
 import { medianWallMs } from './cpu_time.js';
 
 const { values: args } = parseArgs({
@@ -35,15 +37,13 @@ if (![threads, n, t, reps].every((v) => Number.isInteger(v) && v >= 1) || n < 3 
   process.exit(2);
 }
 await initBackend({ backend, threads });
-let threadsUsed = 1;
-let threadsNote = 'the cpu backend runs on one thread';
+let wasmThreads = 1;
+let threadsNote = 'the cpu backend runs kernels on one thread';
 if (backend === 'wasm') {
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
-  threadsUsed = wasm.getThreadsCount();
-  threadsNote = `tfjs-wasm getThreadsCount() = ${threadsUsed} (under Node it has no Web Workers, so it never goes multi-threaded)`;
+  wasmThreads = wasm.getThreadsCount();
+  threadsNote = `tfjs-wasm getThreadsCount() = ${wasmThreads}: under Node it has no Web Workers, so kernels stay single-threaded`;
 }
-if (threadsUsed !== threads) console.log(`note: ${threads} threads requested, ${threadsUsed} used: ${threadsNote}`);
-
 const d = 512, L = 2;
 const cfg = uniCtrConfig(JSON.parse(process.env.UNICTR_MODEL ?? '{}'));
 const model = new UniCtr({ config: cfg, domains: ['A', 'B', 'C'], hiddenSize: d, numLayers: L, seed: 1 });
@@ -63,7 +63,18 @@ const batch = {
 } as never;
 const y = tf.tensor1d(Array.from({ length: n }, (_, i) => i % 2));
 const opt = tf.train.adam(1e-3);
-const step = () => {
+// --threads 2: the trainer's two-thread step (general network here, domain networks in a worker).
+const parallel = threads >= 2 ? await BranchParallel.maybeStart(model, 2) : null;
+const threadsUsed = parallel ? 2 : wasmThreads;
+if (parallel) threadsNote += '; training uses 2 threads through the trainer\'s branch-parallel step (src/train/branch_parallel.ts), inference 1';
+if (threadsUsed !== threads) console.log(`note: ${threads} threads requested, ${threadsUsed} used: ${threadsNote}`);
+const step = async () => {
+  if (parallel) {
+    const { grads } = await parallel.grads(batch, y, rng.seed());
+    opt.applyGradients(grads as tf.NamedTensorMap as never);
+    tf.dispose(Object.values(grads));
+    return;
+  }
   const c = opt.minimize(() => maskedBceLoss(model.forward(batch, { training: true, rng }), y), true, model.trainableVariables());
   c!.dataSync();
   c!.dispose();
@@ -81,6 +92,7 @@ const result = {
   params,
   threads: threadsUsed,
   threads_requested: threads,
+  infer_threads: wasmThreads,
   threads_note: threadsNote,
   batch: n,
   seq: t,
@@ -93,6 +105,7 @@ console.log(
     `${trainCpuMs.toFixed(0)} ms CPU per step), inference ${result.infer_samples_per_s.toFixed(1)} samples/s`,
 );
 if (args.json) await atomicWriteJson(args.json, result);
+await parallel?.close();
 
 if (process.env.PROFILE) {
   const info = await tf.profile(() => step());
