@@ -21,6 +21,7 @@ import type { UniCtrConfig } from '../model/unictr/config.js';
 import { UniCtr } from '../model/unictr/unictr.js';
 import type { BatchTensors, CtrModel } from '../model/types.js';
 import { backendInfo, type BackendChoice } from '../runtime/backend.js';
+import { log } from '../util/log.js';
 import { Rng } from '../util/rng.js';
 
 /** How many threads a training step may use: `auto` = 2 where the machine has 2 cores or more. */
@@ -138,6 +139,7 @@ export class BranchParallel {
     const bp = new BranchParallel(worker, model);
     // The worker's first message says it is ready (or why not).
     await new Promise<StepReply>((resolve, reject) => (bp.pending = { resolve, reject }));
+    log.info('training on 2 threads: general network on this one, domain networks in a worker (train.workers: 1 turns this off)');
     return bp;
   }
 
