@@ -14,6 +14,7 @@
  * data parallelism or wasm threads: docs/runtime.md.
  */
 import os from 'node:os';
+import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { bceWithLogits } from '../model/loss.js';
@@ -128,7 +129,8 @@ export class BranchParallel {
     if (want < 2 || !(model instanceof UniCtr) || !model.canSplitBranches() || (backend !== 'wasm' && backend !== 'cpu')) return null;
     if (model.domains.length === 0) return null;
     const init: WorkerInit = {
-      entry: new URL('./branch_worker.ts', import.meta.url).href,
+      // Same extension as this module (.ts under tsx, .js if compiled).
+      entry: new URL(`./branch_worker${path.extname(new URL(import.meta.url).pathname)}`, import.meta.url).href,
       backend,
       config: model.config,
       domains: [...model.domains],
@@ -137,8 +139,14 @@ export class BranchParallel {
     };
     const worker = new Worker(new URL('./worker_boot.mjs', import.meta.url), { workerData: init });
     const bp = new BranchParallel(worker, model);
-    // The worker's first message says it is ready (or why not).
-    await new Promise<StepReply>((resolve, reject) => (bp.pending = { resolve, reject }));
+    // The worker's first message says it is ready (or why not); without it, train on one thread.
+    try {
+      await new Promise<StepReply>((resolve, reject) => (bp.pending = { resolve, reject }));
+    } catch (e) {
+      await bp.close();
+      log.warn(`two-thread training unavailable (${(e as Error).message.split('\n')[0]}); training on one thread`);
+      return null;
+    }
     log.info('training on 2 threads: general network on this one, domain networks in a worker (train.workers: 1 turns this off)');
     return bp;
   }
