@@ -303,7 +303,7 @@ async function driver(quick: boolean, only?: string): Promise<void> {
       const j = text.indexOf(end);
       if (i >= 0 && j > i) {
         const header =
-          `Measured ${meta.date.slice(0, 10)} on ${meta.cores} × ${meta.cpu}, Node ${meta.node}, wasm threads ${threads}, max length 64 ` +
+          `Measured ${meta.date.slice(0, 10)} on ${meta.cores} × ${meta.cpu}, Node ${meta.node}, wasm threads requested ${threads} (tfjs-wasm under Node runs one thread: getThreadsCount() stays 1), max length 64 ` +
           `(bench wall time ${meta.wall_seconds} s, 1-minute load average ${meta.load_average_1m_at_end} at the end). ` +
           'Forward and LoRA rows give the fastest timed iteration, then the mean over the timed window.';
         await atomicWriteFile(doc, `${text.slice(0, i + begin.length)}\n${header}\n\n${table}\n${text.slice(j)}`);

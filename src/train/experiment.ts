@@ -28,8 +28,13 @@ export const BackboneConfigSchema = z
     truncation: z.enum(['right', 'middle']).default('right'),
     /** Folder of the frozen-state cache (relative to the working directory). */
     cache_dir: z.string().default('.cache/states'),
-    /** Store cached states as fp16 (half the disk) or fp32. */
-    cache_dtype: z.enum(['fp16', 'fp32']).default('fp16'),
+    /**
+     * Cached state precision: int8 with one scale per token (default, about a quarter of fp32),
+     * fp16 (half of fp32) or fp32.
+     */
+    cache_dtype: z.enum(['int8', 'fp16', 'fp32']).default('int8'),
+    /** Refuse (before encoding) to build a state cache larger than this many GB (10^9 bytes). */
+    cache_budget_gb: z.number().positive().default(8),
     /** Allow downloading from the Hugging Face hub when `path` is a hub id (off by default). */
     allow_download: z.boolean().default(false),
   })

@@ -24,6 +24,7 @@ import {
   variablesToArrays,
 } from './checkpoint.js';
 import { Progress } from './progress.js';
+import type { BranchParallel } from './branch_parallel.js';
 
 /** Where a model's rows come from: a split, the rows it may use, and optional cached states. */
 export interface RowSource {
@@ -78,6 +79,8 @@ export interface FitOptions {
   resume?: boolean;
   /** Test hook: throw after this many optimizer steps (simulates a crash). */
   crashAfterSteps?: number;
+  /** Computes each batch's loss and gradients on two threads (Uni-CTR); absent = this thread only. */
+  parallel?: BranchParallel;
 }
 
 export interface FitResult {
@@ -229,15 +232,17 @@ export async function fit(opts: FitOptions): Promise<FitResult> {
       const rows = sortByDomain(Int32Array.from(positions, (p) => opts.train.rows[p]!), opts.train.split.domainId);
       const batch = makeBatch(opts.train.split, rows, opts.towerOf, opts.train.states?.(rows), opts.train.tokens?.(rows));
       const labels = tf.tensor1d(labelsOf(opts.train.split, rows));
-      const dropoutRng = new Rng(rng.seed());
+      const dropoutSeed = rng.seed();
       let lossValue: number;
       try {
-        const { value, grads } = tf.variableGrads(
-          () => totalLoss(model.forward(batch, { training: true, rng: dropoutRng }), labels),
-          trainable,
-        );
-        lossValue = (await value.data())[0]!;
-        value.dispose();
+        let grads: tf.NamedTensorMap;
+        if (opts.parallel) ({ loss: lossValue, grads } = await opts.parallel.grads(batch, labels, dropoutSeed));
+        else {
+          const res = tf.variableGrads(() => totalLoss(model.forward(batch, { training: true, rng: new Rng(dropoutSeed) }), labels), trainable);
+          lossValue = (await res.value.data())[0]!;
+          res.value.dispose();
+          grads = res.grads;
+        }
         if (!Number.isFinite(lossValue)) {
           tf.dispose(Object.values(grads));
           throw new TrainingDivergedError(

@@ -103,7 +103,8 @@ export async function buildModels(
         maxLength: config.backbone.max_length,
         layers: [...layers],
         template: manifest.template.text,
-        dtype: config.backbone.cache_dtype === 'fp16' ? 'float16' : 'float32',
+        dtype: ({ int8: 'int8', fp16: 'float16', fp32: 'float32' } as const)[config.backbone.cache_dtype],
+        budgetBytes: config.backbone.cache_budget_gb * 1e9,
         onProgress: (done) => progress.update(done, {}),
       });
       progress.stop();

@@ -9,6 +9,7 @@ import { ConfigError, DataError, RunFolderError } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { atomicWriteFile, atomicWriteJson } from '../util/fs.js';
 import { loadExperiment, type Experiment, type LoadedExperiment } from './experiment.js';
+import { BranchParallel } from './branch_parallel.js';
 import { fit, predictRows, type EpochRecord, type RowSource } from './fit.js';
 import { labelsOf } from './batches.js';
 import { auc, summarize, type MetricSummary } from './metrics.js';
@@ -131,6 +132,7 @@ export async function runExperiment(opts: RunOptions): Promise<MetricsFile> {
   try {
     const epochs: Record<string, EpochRecord[]> = {};
     for (const unit of ctx.built.units) {
+      const parallel = await BranchParallel.maybeStart(unit.model, config.train.workers);
       const res = await fit({
         model: unit.model,
         train: unit.source('train'),
@@ -143,7 +145,8 @@ export async function runExperiment(opts: RunOptions): Promise<MetricsFile> {
         label: unit.label,
         resume: opts.resume,
         crashAfterSteps: opts.crashAfterSteps,
-      });
+        parallel: parallel ?? undefined,
+      }).finally(() => parallel?.close());
       epochs[unit.label ?? 'model'] = res.history;
     }
     const metrics = evaluateRun(ctx, epochs);

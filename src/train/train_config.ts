@@ -40,6 +40,12 @@ export const TrainConfigSchema = z
     checkpoint_every_steps: z.number().int().min(0).default(0),
     /** Use at most this many training rows per epoch (after shuffling); 0 = all. For smoke runs. */
     max_train_rows: z.number().int().min(0).default(0),
+    /**
+     * Threads per training step: `auto` (2 where the machine has 2 cores or more) or 1. Uni-CTR on
+     * cached states runs the general network and the domain networks on two threads; other models
+     * and backends use one (docs/runtime.md).
+     */
+    workers: z.union([z.literal('auto'), z.literal(1), z.literal(2)]).default('auto'),
     /** Bootstrap iterations for the AUC confidence interval. */
     bootstrap: z.number().int().min(0).default(1000),
   })

@@ -7,9 +7,13 @@
  *                        total tokens, file sizes
  *   index.bin            u32 token count per row (rows × 4 B), then u32 checksum per row and
  *                        layer (rows × layers × 4 B, row-major)
- *   layer_<l>.f16|.f32   the real (unpadded) tokens of every row, concatenated in row order:
- *                        row r is a [len_r, d] block starting at token offset Σ_{i<r} len_i
- * Bytes per row = len × d × layers × (2 for float16 | 4 for float32) + 4 × (1 + layers).
+ *   layer_<l>.i8|.f16|.f32  the real (unpadded) tokens of every row, concatenated in row order:
+ *                        row r's block starts at token offset Σ_{i<r} len_i; float16/float32 blocks
+ *                        are [len_r, d]; int8 blocks are len_r float32 scales then [len_r, d] int8
+ *                        (per-token absmax: x ≈ q · scale, scale = max|x_t| / 127)
+ * Bytes per row = len × layers × (d + 4 for int8 | 2d for float16 | 4d for float32) + 4 × (1 + layers).
+ * Before encoding, the size is computed from the token counts and printed; a cache over the budget
+ * (`budgetBytes`, config `backbone.cache_budget_gb`) is refused before any encoder work.
  * Masks are not stored: every row's real tokens are a prefix (right padding), so the token count
  * is the mask. Reads use positioned fs reads per row block; nothing is loaded as a whole.
  * Building encodes prompts in batches of similar token count (less padding); each row's block is
@@ -35,7 +39,18 @@ import type { Backbone, TokenizedBatch } from './types.js';
 export const CACHE_FORMAT = 'unictr-state-cache';
 export const CACHE_VERSION = 1;
 
-export type CacheDtype = 'float16' | 'float32';
+export type CacheDtype = 'int8' | 'float16' | 'float32';
+export const CACHE_DTYPES: readonly CacheDtype[] = ['int8', 'float16', 'float32'];
+
+/** Bytes one token of one layer takes on disk. */
+export function tokenBytes(dtype: CacheDtype, d: number): number {
+  return dtype === 'int8' ? d + 4 : dtype === 'float16' ? 2 * d : 4 * d;
+}
+
+/** Exact on-disk size of a cache of `totalTokens` tokens over `rows` rows. */
+export function cacheBytes(dtype: CacheDtype, d: number, layers: number, rows: number, totalTokens: number): number {
+  return totalTokens * layers * tokenBytes(dtype, d) + 4 * rows * (1 + layers);
+}
 
 /** What the cache needs from an encoder: the tfjs Backbone (via `backboneStateEncoder`) or ONNX. */
 export interface StateEncoder {
@@ -86,8 +101,13 @@ export interface StateCacheOptions {
   layers: readonly number[];
   /** Template text of the processed folder (manifest.template.text); part of the key. */
   template?: string;
-  /** Default float16 (half the bytes; states differ from float32 by ≤ 2^-11 relative). */
+  /**
+   * Default int8 with one scale per token (about a quarter of float32; error ≤ half a step of
+   * max|x_t|/127 per value); float16 halves float32 (≤ 2^-11 relative).
+   */
   dtype?: CacheDtype;
+  /** Refuse to build a cache larger than this many bytes (checked before encoding). */
+  budgetBytes?: number;
   /** Prompts per encoder call while building. Default 32. */
   batchSize?: number;
   /** Build progress, called after each encoder batch. */
@@ -187,6 +207,42 @@ function checksum(words: Uint16Array, start: number, length: number): number {
   return h >>> 0;
 }
 
+/** The same hash over bytes (int8 blocks may have an odd byte count). */
+function checksumBytes(bytes: Uint8Array, length: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < length; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
+  return h >>> 0;
+}
+
+/**
+ * Quantise `tokens` tokens of width d from src[srcOff…] into an int8 block: the tokens' float32
+ * scales, then their int8 values (round to nearest, |q| ≤ 127).
+ */
+export function encodeInt8Block(src: Float32Array, srcOff: number, tokens: number, d: number, out: Uint8Array): void {
+  const scales = new Float32Array(out.buffer, out.byteOffset, tokens);
+  const q = new Int8Array(out.buffer, out.byteOffset + 4 * tokens, tokens * d);
+  for (let t = 0; t < tokens; t++) {
+    const base = srcOff + t * d;
+    let max = 0;
+    for (let j = 0; j < d; j++) max = Math.max(max, Math.abs(src[base + j]!));
+    const scale = max / 127;
+    scales[t] = scale;
+    const inv = scale > 0 ? 1 / scale : 0;
+    for (let j = 0; j < d; j++) q[t * d + j] = Math.max(-127, Math.min(127, Math.round(src[base + j]! * inv)));
+  }
+}
+
+/** Inverse of encodeInt8Block into out[outOff…]. */
+export function decodeInt8Block(block: Uint8Array, tokens: number, d: number, out: Float32Array, outOff: number): void {
+  const scales = new Float32Array(block.buffer, block.byteOffset, tokens);
+  const q = new Int8Array(block.buffer, block.byteOffset + 4 * tokens, tokens * d);
+  for (let t = 0; t < tokens; t++) {
+    const scale = scales[t]!;
+    const o = outOff + t * d;
+    for (let j = 0; j < d; j++) out[o + j] = q[t * d + j]! * scale;
+  }
+}
+
 /** writeSync may write less than asked; loop until the whole buffer is out. */
 function writeAll(fd: number, bytes: Uint8Array): void {
   for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
@@ -209,7 +265,12 @@ function readAll(fd: number, bytes: Uint8Array, length: number, position: number
 }
 
 function layerFile(l: number, dtype: CacheDtype): string {
-  return `layer_${l}.${dtype === 'float16' ? 'f16' : 'f32'}`;
+  return `layer_${l}.${dtype === 'int8' ? 'i8' : dtype === 'float16' ? 'f16' : 'f32'}`;
+}
+
+/** "1.23 GB" (decimal, as disks are sold). */
+export function formatBytes(n: number): string {
+  return n >= 1e9 ? `${(n / 1e9).toFixed(2)} GB` : n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : `${(n / 1e3).toFixed(1)} kB`;
 }
 
 function slug(id: string): string {
@@ -235,7 +296,7 @@ async function build(dir: string, opts: StateCacheOptions, header: Omit<CacheHea
   const { encoder, prompts } = opts;
   const layers = header.layers;
   const d = encoder.hiddenSize;
-  const bpe = header.dtype === 'float16' ? 2 : 4;
+  const tb = tokenBytes(header.dtype, d);
   const batchSize = opts.batchSize ?? 32;
   const rows = prompts.length;
   const lengths = new Uint32Array(rows);
@@ -251,6 +312,17 @@ async function build(dir: string, opts: StateCacheOptions, header: Omit<CacheHea
   const offsets = new Float64Array(rows + 1);
   for (let r = 0; r < rows; r++) offsets[r + 1] = offsets[r]! + lengths[r]!;
   const totalTokens = offsets[rows]!;
+  const bytes = cacheBytes(header.dtype, d, layers.length, rows, totalTokens);
+  log.info(
+    `state cache needs ${formatBytes(bytes)} on disk (${rows} rows, ${totalTokens} tokens, ${(totalTokens / Math.max(rows, 1)).toFixed(1)} per row, ` +
+      `${layers.length} layers × d ${d}, ${header.dtype})`,
+  );
+  if (opts.budgetBytes !== undefined && bytes > opts.budgetBytes) {
+    throw new ConfigError(
+      `state cache would need ${formatBytes(bytes)}, over backbone.cache_budget_gb = ${opts.budgetBytes / 1e9}: ` +
+        `raise the budget, use backbone.cache_dtype int8, lower backbone.max_length or encode fewer rows`,
+    );
+  }
   // Pass 2 encodes prompts of similar length together, so batches carry almost no padding (row
   // order pads ~17% on templated prompts, and attention cost grows with the square of the length);
   // each row's block is written at its row-order offset, so the layout does not depend on batching.
@@ -273,15 +345,22 @@ async function build(dir: string, opts: StateCacheOptions, header: Omit<CacheHea
         if (src.length !== tok.batch * s * d) {
           throw new Error(`encoder ${encoder.id} returned ${src.length} values for layer ${layers[li]}, expected ${tok.batch}×${s}×${d}`);
         }
-        // Counted in 16-bit words, so float32 elements take two each.
-        const words = new Uint16Array(s * d * (bpe / 2));
+        // Sized in 16-bit words (float32 elements take two each; int8 blocks round up).
+        const words = new Uint16Array(Math.ceil((s * tb) / 2));
+        const block = new Uint8Array(words.buffer);
         batchRows.forEach((r, i) => {
-          const n = lengths[r]! * d;
-          if (bpe === 2) encodeFloat16(src, words, i * s * d, n, 0);
-          else new Float32Array(words.buffer, 0, n).set(src.subarray(i * s * d, i * s * d + n));
-          const wl = n * (bpe / 2);
-          sums[r * layers.length + li] = checksum(words, 0, wl);
-          writeAllAt(fds[li]!, new Uint8Array(words.buffer, 0, wl * 2), offsets[r]! * d * bpe);
+          const len = lengths[r]!;
+          const n = len * d;
+          const byteLen = len * tb;
+          if (header.dtype === 'int8') {
+            encodeInt8Block(src, i * s * d, len, d, block);
+            sums[r * layers.length + li] = checksumBytes(block, byteLen);
+          } else {
+            if (header.dtype === 'float16') encodeFloat16(src, words, i * s * d, n, 0);
+            else new Float32Array(words.buffer, 0, n).set(src.subarray(i * s * d, i * s * d + n));
+            sums[r * layers.length + li] = checksum(words, 0, byteLen / 2);
+          }
+          writeAllAt(fds[li]!, new Uint8Array(words.buffer, 0, byteLen), offsets[r]! * tb);
         });
       });
       opts.onProgress?.(Math.min(start + batchSize, rows), rows);
@@ -299,7 +378,7 @@ async function build(dir: string, opts: StateCacheOptions, header: Omit<CacheHea
     closeSync(indexFd);
   }
   const files: Record<string, number> = { 'index.bin': index.byteLength };
-  for (const l of layers) files[layerFile(l, header.dtype)] = totalTokens * d * bpe;
+  for (const l of layers) files[layerFile(l, header.dtype)] = totalTokens * tb;
   const full: CacheHeader = {
     ...header,
     rows,
@@ -347,7 +426,8 @@ class DiskStateCache implements StateCache {
   private readonly offsets: Float64Array;
   private readonly sums: Uint32Array;
   private readonly fds = new Map<number, number>();
-  private readonly bpe: number;
+  /** Bytes per token per layer on disk. */
+  private readonly tb: number;
 
   constructor(
     readonly dir: string,
@@ -358,7 +438,7 @@ class DiskStateCache implements StateCache {
     this.rows = header.rows;
     this.hiddenSize = header.hidden_size;
     this.layers = header.layers;
-    this.bpe = header.dtype === 'float16' ? 2 : 4;
+    this.tb = tokenBytes(header.dtype, header.hidden_size);
     const raw = readFileSync(path.join(dir, 'index.bin'));
     const index = new Uint32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
     this.lengths = Int32Array.from(index.subarray(0, this.rows));
@@ -372,8 +452,8 @@ class DiskStateCache implements StateCache {
       const fd = openSync(path.join(dir, layerFile(l, header.dtype)), 'r');
       this.fds.set(l, fd);
       const size = fstatSync(fd).size;
-      if (size !== header.total_tokens * this.hiddenSize * this.bpe) {
-        throw new DataError(`${path.join(dir, layerFile(l, header.dtype))}: ${size} bytes, expected ${header.total_tokens * this.hiddenSize * this.bpe}`);
+      if (size !== header.total_tokens * this.tb) {
+        throw new DataError(`${path.join(dir, layerFile(l, header.dtype))}: ${size} bytes, expected ${header.total_tokens * this.tb}`);
       }
     }
   }
@@ -389,7 +469,7 @@ class DiskStateCache implements StateCache {
     const mask = new Float32Array(b * seqLen);
     rowIndices.forEach((r, i) => mask.fill(1, i * seqLen, i * seqLen + this.lengths[r]!));
     const maxTokens = Math.max(1, ...Array.from(rowIndices, (r) => this.lengths[r]!));
-    const words = new Uint16Array(maxTokens * d * (this.bpe / 2));
+    const words = new Uint16Array(Math.ceil((maxTokens * this.tb) / 2));
     const bytes = new Uint8Array(words.buffer);
     const states = layers.map((l) => {
       const li = this.layers.indexOf(l);
@@ -397,17 +477,20 @@ class DiskStateCache implements StateCache {
       const fd = this.fds.get(l)!;
       const out = new Float32Array(b * seqLen * d);
       rowIndices.forEach((r, i) => {
-        const n = this.lengths[r]! * d;
-        const byteLen = n * this.bpe;
-        const got = readAll(fd, bytes, byteLen, this.offsets[r]! * d * this.bpe);
-        const wl = n * (this.bpe / 2);
-        if (got !== byteLen || checksum(words, 0, wl) !== this.sums[r * this.layers.length + li]) {
+        const len = this.lengths[r]!;
+        const n = len * d;
+        const byteLen = len * this.tb;
+        const got = readAll(fd, bytes, byteLen, this.offsets[r]! * this.tb);
+        const int8 = this.header.dtype === 'int8';
+        const sum = int8 ? checksumBytes(bytes, byteLen) : checksum(words, 0, byteLen / 2);
+        if (got !== byteLen || sum !== this.sums[r * this.layers.length + li]) {
           throw new DataError(
             `state cache file ${path.join(this.dir, layerFile(l, this.header.dtype))} is corrupt at row ${r} (checksum mismatch); ` +
               `delete ${this.dir} and rerun to rebuild it`,
           );
         }
-        if (this.bpe === 2) decodeFloat16(words, out, 0, n, i * seqLen * d);
+        if (int8) decodeInt8Block(bytes, len, d, out, i * seqLen * d);
+        else if (this.header.dtype === 'float16') decodeFloat16(words, out, 0, n, i * seqLen * d);
         else out.set(new Float32Array(words.buffer, 0, n), i * seqLen * d);
       });
       return out;
@@ -442,8 +525,8 @@ class DiskStateCache implements StateCache {
 export async function openStateCache(opts: StateCacheOptions): Promise<StateCache> {
   if (endianness() !== 'LE') throw new Error('the state cache layout is little-endian; this machine is big-endian');
   if (!Number.isInteger(opts.maxLength) || opts.maxLength < 1) throw new ConfigError(`state cache: max_length must be a positive integer, got ${opts.maxLength}`);
-  const dtype = opts.dtype ?? 'float16';
-  if (dtype !== 'float16' && dtype !== 'float32') throw new ConfigError(`state cache: dtype "${String(dtype)}" should be one of: float16, float32`);
+  const dtype = opts.dtype ?? 'int8';
+  if (!CACHE_DTYPES.includes(dtype)) throw new ConfigError(`state cache: dtype "${String(dtype)}" should be one of: ${CACHE_DTYPES.join(', ')}`);
   const layers = normaliseLayers(opts.layers, opts.encoder.numLayers);
   const promptsSha = sha256(opts.prompts);
   const templateSha = sha256([opts.template ?? '']);

@@ -7,6 +7,7 @@
  * which dominate the ladder's cost on wasm besides the matMuls.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { columnSum } from '../ops/column_sum.js';
 import type { VariableStore } from './variable_store.js';
 
 /** y = (x − mean) / sqrt(var + eps) · gamma + beta over the last axis of x. */
@@ -26,10 +27,7 @@ export function layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsil
         const gdy = tf.mul(dy, gm);
         const inner = tf.sub(tf.sub(gdy, tf.mean(gdy, axis, true)), tf.mul(xh, tf.mean(tf.mul(gdy, xh), axis, true)));
         const dy2 = tf.reshape(dy, [-1, d]) as tf.Tensor2D;
-        // Column sums as ones·M: a 2-D matMul, where a sum over axis 0 transposes first on wasm.
-        const ones = tf.ones([1, dy2.shape[0]]) as tf.Tensor2D;
-        const colSum = (m: tf.Tensor2D) => tf.reshape(tf.matMul(ones, m), [d]);
-        return [tf.mul(inner, rs), colSum(tf.mul(dy2, tf.reshape(xh, [-1, d])) as tf.Tensor2D), colSum(dy2)];
+        return [tf.mul(inner, rs), columnSum(tf.mul(dy2, tf.reshape(xh, [-1, d])) as tf.Tensor2D), columnSum(dy2)];
       },
     };
   });

@@ -163,40 +163,83 @@ export class UniCtr implements CtrModel {
   }
 
   forward(batch: BatchTensors, opts: ForwardOptions): ModelOutputs {
-    const fwd: ForwardOptions = { ...opts, rng: opts.rng ?? (opts.training ? this.fallbackRng : undefined) };
-    const frozen: ForwardOptions = { ...fwd, training: false };
-    const optsFor = (b: OwnedBranch): ForwardOptions => (this.isBranchTrainable(b) ? fwd : frozen);
     return tf.tidy(() => {
-      const input = this.branchInput(batch, fwd);
-      const n = input.mask.shape[0];
-      const general = this.general.net.apply(input, optsFor(this.general));
+      const { input, optsFor } = this.prepare(batch, opts);
+      const general = this.general.net.apply(input, optsFor(this.general, 'general'));
       if (opts.head === 'general') return { logits: general, auxLogits: [general] };
       if (typeof opts.head === 'number') {
         const dsn = this.dsns[opts.head];
         if (!dsn) throw new Error(`UniCtr.forward: head ${opts.head} is not a DSN index (0..${this.dsns.length - 1})`);
-        return { logits: dsn.net.apply(input, optsFor(dsn)), auxLogits: [general] };
+        return { logits: dsn.net.apply(input, optsFor(dsn, `dsn.${opts.head}`)), auxLogits: [general] };
       }
-      const groups = this.groupRows(batch.domainIndex, n);
-      const pieces: tf.Tensor1D[] = [];
-      const order: number[] = [];
-      groups.forEach((rows, k) => {
-        if (rows.length === 0) return;
-        if (k === this.dsns.length) {
-          pieces.push(selectRows(general, rows, n));
-        } else {
-          const dsn = this.dsns[k]!;
-          pieces.push(dsn.net.apply(selectInput(input, rows, n), optsFor(dsn)));
-        }
-        order.push(...rows);
-      });
-      if (pieces.length === 1) return { logits: pieces[0]!, auxLogits: [general] };
-      const concatenated = tf.concat(pieces);
-      if (order.every((row, i) => row === i)) return { logits: concatenated, auxLogits: [general] };
-      // order[i] is the batch row of concatenated entry i; invert it to restore batch order.
-      const inverse = new Int32Array(n);
-      order.forEach((row, i) => (inverse[row] = i));
-      return { logits: gatherRows(concatenated, inverse), auxLogits: [general] };
+      return { logits: this.ownLogits(batch, input, optsFor, general), auxLogits: [general] };
     });
+  }
+
+  /** Whether `forwardPart` can split a training step: states from the cache and every branch training. */
+  canSplitBranches(): boolean {
+    return !this.backbone && this.trainable === 'all';
+  }
+
+  /**
+   * One side of a training forward, for running the general network and the DSNs on two threads
+   * (src/train/branch_parallel.ts): `general` → the general network's logits, `domains` → each
+   * row's own-DSN logits (every row must have a DSN). Each equals the corresponding output of
+   * `forward` with the same options and rng seed, dropout included.
+   */
+  forwardPart(batch: BatchTensors, opts: ForwardOptions, part: 'general' | 'domains'): tf.Tensor1D {
+    return tf.tidy(() => {
+      const { input, optsFor } = this.prepare(batch, opts);
+      if (part === 'general') return this.general.net.apply(input, optsFor(this.general, 'general'));
+      return this.ownLogits(batch, input, optsFor, null);
+    });
+  }
+
+  /**
+   * Branch inputs and per-branch forward options. Each branch draws dropout from its own stream,
+   * seeded from one draw of the forward rng and the branch's key, so a branch's dropout does not
+   * depend on which other branches run in the same call.
+   */
+  private prepare(batch: BatchTensors, opts: ForwardOptions) {
+    const fwd: ForwardOptions = { ...opts, rng: opts.rng ?? (opts.training ? this.fallbackRng : undefined) };
+    const input = this.branchInput(batch, fwd);
+    const base = fwd.training && fwd.rng ? fwd.rng.seed() : 0;
+    const optsFor = (b: OwnedBranch, key: string): ForwardOptions => {
+      if (!this.isBranchTrainable(b)) return { ...fwd, training: false };
+      return fwd.training ? { ...fwd, rng: new Rng(branchSeed(base, key)) } : fwd;
+    };
+    return { input, optsFor };
+  }
+
+  /** Each row's own-DSN logit in batch order; rows without a DSN take `general` (required then). */
+  private ownLogits(
+    batch: BatchTensors,
+    input: BranchInput,
+    optsFor: (b: OwnedBranch, key: string) => ForwardOptions,
+    general: tf.Tensor1D | null,
+  ): tf.Tensor1D {
+    const n = input.mask.shape[0];
+    const groups = this.groupRows(batch.domainIndex, n);
+    const pieces: tf.Tensor1D[] = [];
+    const order: number[] = [];
+    groups.forEach((rows, k) => {
+      if (rows.length === 0) return;
+      if (k === this.dsns.length) {
+        if (!general) throw new DataError(`batch.domainIndex: ${rows.length} rows have no domain-specific network (−1)`);
+        pieces.push(selectRows(general, rows, n));
+      } else {
+        const dsn = this.dsns[k]!;
+        pieces.push(dsn.net.apply(selectInput(input, rows, n), optsFor(dsn, `dsn.${k}`)));
+      }
+      order.push(...rows);
+    });
+    if (pieces.length === 1) return pieces[0]!;
+    const concatenated = tf.concat(pieces);
+    if (order.every((row, i) => row === i)) return concatenated;
+    // order[i] is the batch row of concatenated entry i; invert it to restore batch order.
+    const inverse = new Int32Array(n);
+    order.forEach((row, i) => (inverse[row] = i));
+    return gatherRows(concatenated, inverse);
   }
 
   /** Row indices per DSN (ascending, so a single-domain batch keeps its order); last group = rows without a DSN. */
