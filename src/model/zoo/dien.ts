@@ -131,8 +131,14 @@ export class DIEN extends SingleDomainModel {
     return tf.add(tf.mod(tf.add(tf.sub(pos, 1), tf.tensor2d(k, [b, steps - 1], 'int32')), n), 1) as tf.Tensor2D;
   }
 
+  /** Unweighted L_aux of a batch for the given negatives [batch, T − 1] (what a training forward adds, times α). */
+  auxiliaryLoss(batch: BatchTensors, negatives: tf.Tensor2D): tf.Scalar {
+    const target = embeddingLookup(this.embedding.tables.item, batch.itemId) as tf.Tensor2D;
+    return this.auxFromStates(this.interestState(batch, target).states, batch.history, negatives);
+  }
+
   /** L_aux (paper eq. 5) of the interest states against the next items and the given negatives. */
-  auxiliaryLoss(states: tf.Tensor2D[], history: tf.Tensor2D, negatives: tf.Tensor2D): tf.Scalar {
+  private auxFromStates(states: tf.Tensor2D[], history: tf.Tensor2D, negatives: tf.Tensor2D): tf.Scalar {
     const items = this.embedding.tables.item;
     const steps = history.shape[1];
     const real = tf.cast(tf.greater(history, 0), 'float32');
@@ -167,7 +173,7 @@ export class DIEN extends SingleDomainModel {
     const logits = tf.reshape(this.mlp.apply(x, opts), [-1]) as tf.Tensor1D;
     if (!opts.training || this.auxWeight === 0 || this.items < 3 || batch.history.shape[1] < 2) return { logits };
     const negatives = this.sampleNegatives(batch.history, opts.rng ?? this.fallbackRng);
-    const aux = tf.mul(this.auxiliaryLoss(states, batch.history, negatives), this.auxWeight) as tf.Scalar;
+    const aux = tf.mul(this.auxFromStates(states, batch.history, negatives), this.auxWeight) as tf.Scalar;
     return { logits, auxLoss: () => aux };
   }
 }
