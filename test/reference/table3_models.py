@@ -4,11 +4,11 @@ from the papers (and the choices recorded in docs/baselines.md), independently o
 
 Regenerate the committed fixtures (from the repository root) with exactly:
 
-    /usr/bin/python3 test/reference/zoo_models.py --out test/fixtures/zoo
+    /usr/bin/python3 test/reference/table3_models.py --out test/fixtures/zoo_table3
 
 /usr/bin/python3 is Debian's interpreter with python3-numpy. Each fixture holds the model options,
 the vocabulary, the domains, every weight by its checkpoint name (row-major values and shape), the
-input batch and the expected outputs; test/model/zoo/reference.test.ts loads the weights into the
+input batch and the expected outputs; test/model/zoo/table3_reference.test.ts loads the weights into the
 TypeScript model and compares (tolerance 1e-5 relative). Weights and inputs come from numpy's
 legacy RandomState, whose streams are stable across numpy versions.
 
@@ -277,7 +277,7 @@ def main():
     for case in (sarnet_case, dffm_case, inttower_case, dien_aux_case):
         name, opts, m, w, b, dom, expected = case()
         fixture = {
-            "generator": "test/reference/zoo_models.py (numpy %s)" % np.__version__,
+            "generator": "test/reference/table3_models.py (numpy %s)" % np.__version__,
             "model": name,
             "options": opts,
             "vocab": VOCAB,

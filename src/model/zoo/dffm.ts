@@ -26,8 +26,7 @@ import { Linear } from '../layers/linear.js';
 import { MlpBlock } from '../layers/mlp_block.js';
 import type { VariableStore } from '../layers/variable_store.js';
 import type { BatchTensors, ForwardOptions } from '../types.js';
-import { commonOptions, schemaParts, type ZooArgs } from './base.js';
-import { ConditionedModel } from './conditioned.js';
+import { commonOptions, DomainConditionedModel, schemaParts, type ZooArgs } from './base.js';
 
 export const DFFMOptions = z.strictObject({
   ...commonOptions,
@@ -55,7 +54,7 @@ class DomainKernel {
   }
 }
 
-export class DFFM extends ConditionedModel {
+export class DFFM extends DomainConditionedModel {
   private readonly embedding: FeatureEmbedding;
   private readonly domainEmbedding: tf.Variable;
   private readonly query: Linear;

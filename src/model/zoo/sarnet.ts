@@ -27,8 +27,7 @@ import { attendHistory, historyMask } from '../layers/history_attention.js';
 import { Linear } from '../layers/linear.js';
 import { MlpBlock } from '../layers/mlp_block.js';
 import type { BatchTensors, ForwardOptions } from '../types.js';
-import { commonOptions, schemaParts, type ZooArgs } from './base.js';
-import { ConditionedModel } from './conditioned.js';
+import { commonOptions, DomainConditionedModel, schemaParts, type ZooArgs } from './base.js';
 
 export const SARNetOptions = z.strictObject({
   ...commonOptions,
@@ -42,7 +41,7 @@ export type SARNetOptions = z.output<typeof SARNetOptions>;
 /** Width of x: 5 ID fields, two attention readouts, scenario embedding. */
 const INPUT_FIELDS = NUM_FIELDS - 1 + 3;
 
-export class SARNet extends ConditionedModel {
+export class SARNet extends DomainConditionedModel {
   private readonly embedding: FeatureEmbedding;
   private readonly scenario: tf.Variable;
   private readonly key: Linear;

@@ -1,11 +1,15 @@
 /**
  * SAR-Net, DFFM, IntTower and DIEN's auxiliary loss against independent NumPy implementations
- * written from the papers (test/reference/zoo_models.py → test/fixtures/zoo/*.json): the fixture's
- * weights are loaded into the model by checkpoint name and the outputs compared.
+ * written from the papers (test/reference/table3_models.py → test/fixtures/zoo_table3/*.json): the
+ * fixture's weights are loaded into the model by checkpoint name and the outputs compared. The
+ * script is re-run (when /usr/bin/python3 has numpy) to catch stale fixtures.
  */
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../../src/runtime/backend.js';
 import { MODEL_ZOO } from '../../../src/model/zoo/index.js';
@@ -16,6 +20,10 @@ import { totalLoss } from '../../../src/train/loss.js';
 import { bceWithLogits } from '../../../src/model/loss.js';
 import { Rng } from '../../../src/util/rng.js';
 import { disposeBatch } from './helpers.js';
+
+const DIR = 'test/fixtures/zoo_table3';
+const SCRIPT = 'test/reference/table3_models.py';
+const SYSTEM_PYTHON = '/usr/bin/python3';
 
 interface Fixture {
   model: string;
@@ -32,7 +40,7 @@ before(async () => {
 });
 
 function load(name: string): { fx: Fixture; model: CtrModel; batch: BatchTensors; labels: tf.Tensor1D } {
-  const fx = JSON.parse(readFileSync(`test/fixtures/zoo/${name}.json`, 'utf8')) as Fixture;
+  const fx = JSON.parse(readFileSync(`${DIR}/${name}.json`, 'utf8')) as Fixture;
   const model = MODEL_ZOO[fx.model]!.create({ vocab: fx.vocab, domains: fx.domains, seed: 1, options: fx.options });
   const vars = model.namedVariables();
   for (const [k, w] of Object.entries(fx.weights)) {
@@ -89,4 +97,31 @@ test('dien: auxiliary next-behaviour loss equals the NumPy reference for the sam
   tf.dispose([negatives, labels]);
   disposeBatch(batch);
   model.dispose();
+});
+
+test('committed fixtures are what test/reference/table3_models.py makes now', (t) => {
+  const probe = spawnSync(SYSTEM_PYTHON, ['-c', 'import numpy'], { encoding: 'utf8' });
+  if (probe.error || probe.status !== 0) {
+    t.skip(`${SYSTEM_PYTHON} with numpy is not available`);
+    return;
+  }
+  const tmp = mkdtempSync(path.join(tmpdir(), 'zoo-table3-'));
+  try {
+    const run = spawnSync(SYSTEM_PYTHON, [SCRIPT, '--out', tmp], { encoding: 'utf8' });
+    assert.equal(run.status, 0, `reference script failed: ${run.stderr}`);
+    assert.deepEqual(readdirSync(tmp).sort(), readdirSync(DIR).sort(), 'fixture file names');
+    for (const file of readdirSync(tmp)) {
+      const fresh = JSON.parse(readFileSync(path.join(tmp, file), 'utf8')) as Fixture;
+      const committed = JSON.parse(readFileSync(path.join(DIR, file), 'utf8')) as Fixture;
+      for (const key of ['options', 'vocab', 'domains', 'weights', 'batch'] as const) assert.deepEqual(fresh[key], committed[key], `${file}: ${key} is stale`);
+      // Expected values may move by an ulp across numpy builds.
+      const flat = (f: Fixture) => [f.expected.logits ?? [], ...(f.expected.head_logits ?? []), [f.expected.aux_loss ?? 0], ...(f.expected.negatives ?? [])].flat();
+      const a = flat(fresh);
+      const b = flat(committed);
+      assert.equal(a.length, b.length, `${file}: expected values`);
+      a.forEach((v, i) => assert.ok(Math.abs(v - b[i]!) < 1e-12, `${file}: expected value ${i} is stale`));
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
 });
