@@ -198,6 +198,7 @@ def inttower_case():
     item_tower = mlp_weights(w, "item_tower", [4 * D] + ih)
     fe_user = [w(f"fe.user.{l}.kernel", uh[l], H * K) for l in range(len(uh))]
     fe_item = w("fe.item.kernel", ih[-1], H * K)
+    fe_bias = w("fe.bias", 1)
     b = batch(9, 8, 1)
 
     def light_se(fields, k, bias):
@@ -217,7 +218,7 @@ def inttower_case():
         f = id_fields(E, b, r)
         v = mlp(light_se(f[1:5], ise_k, ise_b), item_tower, out=False)
         V = (v @ fe_item).reshape(H, K)
-        score = 0.0
+        score = float(fe_bias[0])  # scalar bias: the base click rate
         for l, ul in enumerate(outs):
             U = (ul @ fe_user[l]).reshape(H, K)
             score += (U @ V.T).max(axis=1).sum()

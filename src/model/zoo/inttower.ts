@@ -8,13 +8,13 @@
  * - Towers: MLPs (ReLU, dropout) over the flattened E'.
  * - FE-Block (fine-grained early interaction): every user-tower layer output u_l and the item
  *   tower's output v are projected to `fe_heads` heads of width `fe_head_dim`; the logit is
- *   Σ_l Σ_h max_h' ⟨U_l[h], V[h']⟩.
+ *   Σ_l Σ_h max_h' ⟨U_l[h], V[h']⟩ + b (a learnt scalar bias carries the base click rate).
  * - CIR (contrastive interaction regularization), training only: for each positive row, in-batch
  *   InfoNCE between its L2-normalized user vector u_L and item vector v against every item of the
  *   batch, temperature τ; its mean over the positive rows, times `cir_weight`, joins the loss.
  *
  * Variables: `embedding.*`, `user_se.{kernel,bias}` [2, 2], `item_se.*` [4, 4], `user_tower.*`,
- * `item_tower.*`, `fe.user.<l>.kernel` [width_l, heads·k], `fe.item.kernel`.
+ * `item_tower.*`, `fe.user.<l>.kernel` [width_l, heads·k], `fe.item.kernel`, `fe.bias` [1].
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
@@ -70,6 +70,7 @@ export class IntTower extends SingleDomainModel {
   private readonly itemTower: MlpBlock;
   private readonly feUser: Linear[] = [];
   private readonly feItem: Linear;
+  private readonly feBias: tf.Variable;
   private readonly heads: number;
   private readonly headDim: number;
   private readonly cirWeight: number;
@@ -94,6 +95,7 @@ export class IntTower extends SingleDomainModel {
     });
     this.itemTower = new MlpBlock(this.store.scope('item_tower'), { inputDim: 4 * d, hiddenUnits: o.item_hidden_units, dropout: o.net_dropout, batchNorm: o.batch_norm });
     this.feItem = new Linear(this.store.scope('fe').scope('item'), this.itemTower.outputDim, o.fe_heads * o.fe_head_dim, { useBias: false });
+    this.feBias = this.store.zeros('fe.bias', [1]);
     if (o.cir_weight > 0 && width !== this.itemTower.outputDim) {
       throw new ConfigError(`model "inttower": CIR compares the towers' outputs, so user_hidden_units and item_hidden_units must end with the same width (${width} vs ${this.itemTower.outputDim})`);
     }
@@ -121,7 +123,7 @@ export class IntTower extends SingleDomainModel {
     const vh = heads(v, this.feItem);
     // For each user layer and user head: the best-matching item head.
     const perLayer = layers.map((ul, l) => tf.sum(tf.max(tf.matMul(heads(ul, this.feUser[l]!), vh, false, true), 2), 1));
-    const logits = tf.addN(perLayer) as tf.Tensor1D;
+    const logits = tf.add(tf.addN(perLayer), this.feBias) as tf.Tensor1D;
     if (!opts.training || this.cirWeight === 0) return { logits };
     return { logits, auxLoss: (labels) => tf.mul(this.cir(u, v, labels), this.cirWeight) as tf.Scalar };
   }
