@@ -104,7 +104,7 @@ export interface TrainOptions {
   domainIndex?: (domainId: number) => number;
 }
 
-/** Plain Adam on mean BCE of the own logit (+ equal-weight aux logits, + the model's aux loss). */
+/** Plain Adam on mean BCE of the own logit (+ equal-weight aux logits). */
 export function train(model: CtrModel, s: Synthetic, rows: Int32Array, o: TrainOptions): void {
   const rng = new Rng(o.seed);
   const opt = tf.train.adam(o.lr);
