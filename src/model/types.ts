@@ -31,6 +31,11 @@ export interface ModelOutputs {
   logits: tf.Tensor1D;
   /** Extra logits that enter the loss with equal weight (e.g. Uni-CTR's general network). */
   auxLogits?: tf.Tensor1D[];
+  /**
+   * Extra training-loss term added to the BCE terms (only in training forwards): DIEN's
+   * next-behaviour loss, IntTower's contrastive regularizer. Gets the batch labels.
+   */
+  auxLoss?: (labels: tf.Tensor1D) => tf.Scalar;
 }
 
 /** Tensors of one batch, built by the trainer from a processed split. */

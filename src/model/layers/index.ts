@@ -13,3 +13,4 @@ export { Experts, Gate, type ExpertsOptions } from './experts.js';
 export { Linear } from './linear.js';
 export { LayerNorm } from './layer_norm.js';
 export { BatchNorm } from './batch_norm.js';
+export { attendHistory, historyMask } from './history_attention.js';

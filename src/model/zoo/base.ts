@@ -96,10 +96,14 @@ export abstract class SingleDomainModel extends ZooModel {
   protected abstract logits(batch: BatchTensors, opts: ForwardOptions): tf.Tensor1D;
 
   forward(batch: BatchTensors, opts: ForwardOptions): ModelOutputs {
+    this.checkHead(opts);
+    return { logits: this.logits(batch, opts) };
+  }
+
+  protected checkHead(opts: ForwardOptions): void {
     if (opts.head !== undefined && opts.head !== 0) {
       throw new ConfigError(`model "${this.name}" has a single head (0); head ${JSON.stringify(opts.head)} does not exist`);
     }
-    return { logits: this.logits(batch, opts) };
   }
 }
 

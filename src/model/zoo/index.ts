@@ -16,15 +16,18 @@ import { APG, APGOptions } from './apg.js';
 import { AutoInt, AutoIntOptions } from './autoint.js';
 import type { ZooArgs } from './base.js';
 import { DCN, DCNOptions } from './dcn.js';
+import { DFFM, DFFMOptions } from './dffm.js';
 import { DeepFM, DeepFMOptions } from './deepfm.js';
 import { DIEN, DIENOptions } from './dien.js';
 import { DNN, DNNOptions } from './dnn.js';
 import { FiBiNET, FiBiNETOptions } from './fibinet.js';
+import { IntTower, IntTowerOptions } from './inttower.js';
 import { M2M, M2MOptions } from './m2m.js';
 import { MMoE, MMoEOptions } from './mmoe.js';
 import { PEPNet, PEPNetOptions } from './pepnet.js';
 import { PLE, PLEOptions } from './ple.js';
 import { PNN, PNNOptions } from './pnn.js';
+import { SARNet, SARNetOptions } from './sarnet.js';
 import { SharedBottom, SharedBottomOptions } from './shared_bottom.js';
 import { STAR, STAROptions } from './star.js';
 import { XDeepFM, XDeepFMOptions } from './xdeepfm.js';
@@ -95,6 +98,10 @@ export const MODEL_ZOO: Readonly<Record<string, ZooEntry>> = {
   m2m: entry('m2m', 'multi', M2MOptions, M2M, 'meta units generating scenario-specific attention and tower parameters, single task (Zhang et al., CIKM 2022)'),
   apg: entry('apg', 'multi', APGOptions, APG, 'instance-wise generated low-rank layer parameters, W = V·S(z)·U (Yan et al., NeurIPS 2022)'),
   adasparse: entry('adasparse', 'multi', AdaSparseOptions, AdaSparse, 'domain-aware neuron pruning/weighting factors in a shared DNN (Yang et al., CIKM 2022)'),
+  // Paper Table III rows added with their papers (issue 11, part A).
+  sarnet: entry('sarnet', 'multi', SARNetOptions, SARNet, 'SAR-Net: scenario/item attention over the history, scenario transform, gated scenario-specific + shared experts (Shen et al., CIKM 2021)'),
+  dffm: entry('dffm', 'multi', DFFMOptions, DFFM, 'DFFM: domain-generated kernels in the feature interactions and the history attention (Guan et al., CIKM 2023)'),
+  inttower: entry('inttower', 'single', IntTowerOptions, IntTower, 'IntTower: user/item towers with Light-SE, FE-Block early interaction and CIR loss (Li et al., CIKM 2022)'),
 };
 
 export const ZOO_MODEL_NAMES = Object.keys(MODEL_ZOO);

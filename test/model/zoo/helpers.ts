@@ -120,6 +120,7 @@ export function train(model: CtrModel, s: Synthetic, rows: Int32Array, o: TrainO
           const out = model.forward(batch, { training: true, rng });
           let loss = bceWithLogits(out.logits, y);
           for (const a of out.auxLogits ?? []) loss = tf.add(loss, bceWithLogits(a, y)) as tf.Scalar;
+          if (out.auxLoss) loss = tf.add(loss, out.auxLoss(y)) as tf.Scalar;
           return loss;
         },
         true,
@@ -184,6 +185,9 @@ export const SMALL_OPTIONS: Record<string, Record<string, unknown>> = {
   m2m: { ...small, expert_hidden_units: [32, 16], scenario_dim: 8, num_experts: 3 },
   apg: { ...small, hidden_units: [32, 16], rank: 4, generator_hidden_units: [16] },
   adasparse: { ...small, hidden_units: [32, 16] },
+  sarnet: { ...small, expert_hidden_units: [32], tower_hidden_units: [16] },
+  dffm: { ...small, hidden_units: [32, 16] },
+  inttower: { ...small, user_hidden_units: [32, 16], item_hidden_units: [32, 16], fe_heads: 2, fe_head_dim: 8 },
 };
 
 /**

@@ -118,7 +118,7 @@ test('PLE, Shared-Bottom, PNN, FiBiNET, xDeepFM, AutoInt, DNN counts', () => {
   // (H·3H + H·3H + 3H), MLP on 5 fields + interest state.
   const H = 3;
   assert.equal(
-    c('dien', ['a'], { hidden_units: [8], gru_units: H }),
+    c('dien', ['a'], { hidden_units: [8], gru_units: H, aux_loss: false }),
     EMB + (D * 3 * H + H * 3 * H + 3 * H) + H * D + (2 * H * 3 * H + 3 * H) + ((5 * D + H) * 8 + 8 + 9),
   );
   // DNN: per-domain towers + general tower, each Linear→BN (γ, β) per hidden layer.
@@ -158,7 +158,11 @@ test('registry kinds', () => {
     m2m: 'multi',
     apg: 'multi',
     adasparse: 'multi',
+    sarnet: 'multi',
+    dffm: 'multi',
+    inttower: 'single',
   });
+  for (const name of ['sarnet', 'dffm', 'inttower']) assert.match(MODEL_ZOO[name]!.description ?? '', /CIKM 20\d\d\)$/, name);
 });
 
 test('seeded initialisation: same seed → same weights; per-domain copies coexist in one process', () => {
