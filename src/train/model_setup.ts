@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { BatchTensors, CtrModel, TokenStates } from '../model/types.js';
 import type { Backbone } from '../model/backbone/types.js';
 import { log } from '../util/log.js';
+import type { ConfigSource } from '../util/config.js';
 import { modelKind, createModel } from '../model/registry.js';
 import { createBackbone, createStateEncoder } from '../model/backbone/index.js';
 import { openStateCache, type StateCache } from '../model/backbone/encoder_cache.js';
@@ -68,9 +69,9 @@ export async function buildModels(
   /** Further domains whose rows will be scored (add-domain, zero-shot on request). */
   extraIds: number[] = [],
   /** Config file, for error messages. */
-  source = 'config',
+  source: ConfigSource = 'config',
 ): Promise<BuiltModels> {
-  const kind = modelKind(config.model.name);
+  const kind = modelKind(config.model.name, source);
   const names = trainIds.map((id) => manifest.domains[id]!.name);
   const vocab = manifest.vocab_sizes;
   const bs = config.train.eval_batch_size;

@@ -92,7 +92,7 @@ export async function prepareRun(loaded: LoadedExperiment, extraDomains: readonl
     if (d.splits.train.rows === 0) throw new DataError(`domain "${d.name}" has no training rows in ${config.dataset_dir}`);
   }
   const extraIds = domainIds(manifest, extraDomains, '--domain', 'command line');
-  const built = await buildModels(config, manifest, splits, trainIds, zeroIds, extraIds, loaded.file);
+  const built = await buildModels(config, manifest, splits, trainIds, zeroIds, extraIds, loaded.sources);
   return { loaded, config, manifest, splits, trainIds, zeroIds, built };
 }
 
