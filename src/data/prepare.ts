@@ -196,7 +196,8 @@ export async function prepareFromConfig(loaded: LoadedDataConfig, out: string): 
       await duck.exec(CREATE_TABLES_SQL);
       const domains = new DomainRegistry(config.domains);
       for (const [i, s] of config.sources.entries()) {
-        const ctx = { duck, tmpDir: work, src: i, configFile: loaded.file, key: `data.sources.${i}`, domains };
+        const rules = { ratingRange: config.rating_range, onBadRow: config.on_bad_row };
+        const ctx = { duck, tmpDir: work, src: i, configFile: loaded.file, key: `data.sources.${i}`, domains, rules };
         // domain_from takes each review's domain from the metadata, so that is read first.
         if (s.meta && s.domain_from) await loadMeta(ctx, s, path.resolve(loaded.dir, s.meta));
         await loadReviews(ctx, s, path.resolve(loaded.dir, s.reviews));
