@@ -81,6 +81,10 @@ test('duplicate domains name domains.train; bootstrap 0 is refused at load', () 
 test('the model block is validated on its own, naming the file or --set that holds the bad key', () => {
   const loaded = loadExperiment(child, ['model.name=deepfmm']);
   assert.match(errorOf(() => validateModelBlock(loaded.config.model, loaded.sources)), /^--set model\.name=deepfmm: key "model\.name": unknown model "deepfmm" \(did you mean "deepfm"\?\)/);
+  const inFile = path.join(tmp, 'model-typo.yaml');
+  writeFileSync(inFile, 'extends: parent.yaml\nmodel: { name: mmeo }\n');
+  const typo = loadExperiment(inFile);
+  assert.match(errorOf(() => validateModelBlock(typo.config.model, typo.sources)), /^.*model-typo\.yaml: key "model\.name": unknown model "mmeo" \(did you mean "mmoe"\?\)/);
   const drop = loadExperiment(child, ['model.dropout=-0.5']);
   assert.match(errorOf(() => validateModelBlock(drop.config.model, drop.sources)), /--set model\.dropout=-0\.5: (key "model\.dropout"|unknown key "model\.dropout")/);
   const ladder = loadExperiment(child, ['model={name: unictr, ladder_dropout: 1.5}']);

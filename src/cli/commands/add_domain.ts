@@ -30,6 +30,9 @@ export const addDomainCommand: CommandModule<object, AddDomainArgs> = {
   handler: async (args) => {
     const { openTrainedRun } = await import('../../train/run.js');
     const { addDomainToRun } = await import('../../train/add_domain.js');
+    const { lockRunFolder, requireRunFolder } = await import('../../train/run_folder.js');
+    requireRunFolder(args.run);
+    lockRunFolder(args.run); // held until the command exits: one writer per run folder
     await startBackend(args);
     const ctx = await openTrainedRun(args.run, [args.domain], { rebuild: args.rebuild });
     try {
