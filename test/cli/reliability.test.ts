@@ -202,6 +202,33 @@ test('SIGINT/SIGTERM during prepare remove the temp folder; a SIGKILLed one is s
   }
 });
 
+test('SIGTERM during train: no temp checkpoint folder, the lock released, and --resume finishes the run', async () => {
+  const out = path.join(tmp, 'terminated');
+  const child = startCli(['train', '--config', config('term'), '--out', out, '--set', 'train.checkpoint_every_steps=1', ...BACKEND]);
+  const logFile = path.join(out, 'log.jsonl');
+  await new Promise<void>((resolve, reject) => {
+    const t0 = Date.now();
+    const iv = setInterval(() => {
+      const n = existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').filter((l) => l.includes('"event":"step"')).length : 0;
+      if (n >= 5) {
+        clearInterval(iv);
+        child.kill('SIGTERM');
+        resolve();
+      } else if (Date.now() - t0 > 120_000 || child.exitCode !== null) {
+        clearInterval(iv);
+        reject(new Error('train ended before it could be interrupted'));
+      }
+    }, 5);
+  });
+  const [, signal] = (await new Promise((r) => child.once('exit', (c, s) => r([c, s])))) as [number | null, string | null];
+  assert.equal(signal, 'SIGTERM');
+  assert.ok(!existsSync(path.join(tmp, '.terminated.lock')), 'the lock is released');
+  assert.deepEqual(tempsIn(path.join(out, 'checkpoints/model')), []);
+  const r = runCli(['train', '--resume', out, ...BACKEND]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /resumed/);
+});
+
 test('an existing run is refused unless --resume or --overwrite; --overwrite replaces it as a whole', () => {
   const out = path.join(tmp, 'owned');
   const a = runCli(['train', '--config', config('own'), '--out', out, ...BACKEND]);
