@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadExperiment } from '../../src/train/experiment.js';
 import { validateModelBlock } from '../../src/model/registry.js';
+import { loadDataConfig } from '../../src/data/config_load.js';
 import { ConfigError } from '../../src/util/errors.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'unictr-config-'));
@@ -47,6 +48,13 @@ test('an error about a --set key names the --set, not the YAML file', () => {
   assert.doesNotMatch(m, /child\.yaml/);
   assert.match(errorOf(() => loadExperiment(child, ['train.lr=-1'])), /^--set train\.lr=-1: key "train\.lr"/);
   assert.match(errorOf(() => loadExperiment(child, ['train'])), /^--set train: expected KEY=VALUE/);
+});
+
+test('prepare\'s data block: a --set typo names the --set and suggests the key', () => {
+  const f = path.join(tmp, 'data.yaml');
+  writeFileSync(f, 'data: { sources: [{ domain: A, reviews: r.json }] }\n');
+  assert.match(errorOf(() => loadDataConfig(f, ['data.jion=left'])), /^--set data\.jion=left: unknown key "data\.jion" \(did you mean "data\.join"\?\)/);
+  assert.match(errorOf(() => loadDataConfig(f, ['data.rating_range=[5, 1]'])), /^--set data\.rating_range=\[5, 1\]: key "data\.rating_range"/);
 });
 
 test('a typo in an extends parent names the parent file', () => {

@@ -5,7 +5,7 @@
 import type { CommandModule } from 'yargs';
 import { parseConfig } from '../../util/config.js';
 import { TrainConfigSchema } from '../../train/train_config.js';
-import { applySets } from '../../util/config.js';
+import { applySets, KeySources } from '../../util/config.js';
 import { startBackend, setOption, rebuildOption, type DatasetArgs, type GlobalArgs } from '../common.js';
 import { printMetrics } from './print_metrics.js';
 
@@ -36,8 +36,9 @@ export const addDomainCommand: CommandModule<object, AddDomainArgs> = {
     await startBackend(args);
     const ctx = await openTrainedRun(args.run, [args.domain], { rebuild: args.rebuild });
     try {
-      const overrides = applySets({ train: ctx.loaded.raw.train ?? {} }, args.set ?? []);
-      const train = parseConfig(TrainConfigSchema, overrides.train, '--set', ['train']);
+      const sources = new KeySources(ctx.loaded.file);
+      const overrides = applySets({ train: ctx.loaded.raw.train ?? {} }, args.set ?? [], sources);
+      const train = parseConfig(TrainConfigSchema, overrides.train, sources, ['train']);
       const res = await addDomainToRun(args.run, ctx, args.domain, train);
       printMetrics({ test: { [args.domain]: res.metrics }, zero_shot: {} }, Boolean(args.json));
     } finally {
