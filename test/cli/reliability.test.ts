@@ -261,7 +261,8 @@ test('an existing run is refused unless --resume or --overwrite; --overwrite rep
 test('two trains on one run folder: the second is refused while the first runs; a dead owner\'s lock is taken over', async () => {
   const out = path.join(tmp, 'locked');
   const lock = path.join(tmp, '.locked.lock');
-  const first = startCli(['train', '--config', config('lock'), '--out', out, ...BACKEND]);
+  // Long enough to still run while the second command starts; stopped once it has been refused.
+  const first = startCli(['train', '--config', config('lock'), '--out', out, '--set', 'train.epochs=200', ...BACKEND]);
   let firstErr = '';
   first.stderr.on('data', (d) => (firstErr += d));
   await new Promise<void>((resolve, reject) => {
@@ -280,9 +281,10 @@ test('two trains on one run folder: the second is refused while the first runs; 
   const second = runCli(['train', '--config', config('lock'), '--out', out, ...BACKEND]);
   assert.equal(second.code, 2);
   assert.match(errorLine(second.stderr), new RegExp(`run folder .*locked is in use by process ${first.pid}`));
-  const code = await new Promise((r) => first.once('close', r));
-  assert.equal(code, 0, firstErr);
-  assert.ok(!existsSync(lock), 'the lock is released at exit');
+  assert.equal(first.exitCode, null, `the first train still runs: ${firstErr}`);
+  first.kill('SIGTERM');
+  await new Promise((r) => first.once('close', r));
+  assert.ok(!existsSync(lock), 'the lock is released when the owner ends');
 
   // A lock left by a process that no longer runs.
   const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
