@@ -12,7 +12,7 @@ if [ ${#models[@]} -eq 0 ]; then
 fi
 for m in "${models[@]}"; do
   start=$(date +%s)
-  node bin/unictr.js train --config "experiments/baselines/$m.yaml" --out "runs/baselines/$m" --quiet
+  node bin/unictr.js train --config "experiments/baselines/$m.yaml" --out "runs/baselines/$m" --overwrite --quiet
   echo "$m: $(( $(date +%s) - start )) s" | tee -a runs/baselines/times.txt
 done
 node bin/unictr.js compare --ref runs/baselines/dnn runs/quickstart runs/baselines/*/

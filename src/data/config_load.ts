@@ -3,7 +3,7 @@
  * Source paths are relative to the folder of the YAML file named on the command line.
  */
 import path from 'node:path';
-import { applySets, loadYamlWithExtends, parseConfig } from '../util/config.js';
+import { applySets, KeySources, loadYamlWithExtends, parseConfig, type ConfigSource } from '../util/config.js';
 import { ConfigError } from '../util/errors.js';
 import { DataConfigSchema, type DataConfig } from './schema.js';
 import { paperNameFor } from './domains.js';
@@ -23,9 +23,9 @@ function checkDomainName(name: string, file: string, key: string): void {
 }
 
 /** Validate an already-merged raw config object (the whole experiment document). */
-export function parseDataConfig(raw: Record<string, unknown>, file: string): LoadedDataConfig {
+export function parseDataConfig(raw: Record<string, unknown>, file: string, sources: ConfigSource = file): LoadedDataConfig {
   if (raw.data === undefined) throw new ConfigError(`${file}: missing the "data" block`);
-  const config = parseConfig(DataConfigSchema, raw.data, file, ['data']);
+  const config = parseConfig(DataConfigSchema, raw.data, sources, ['data']);
   config.sources.forEach((s, i) => {
     if (s.domain !== undefined) checkDomainName(s.domain, file, `data.sources.${i}.domain`);
   });
@@ -56,6 +56,7 @@ export function parseDataConfig(raw: Record<string, unknown>, file: string): Loa
 }
 
 export function loadDataConfig(file: string, sets: readonly string[] = []): LoadedDataConfig {
-  const raw = applySets(loadYamlWithExtends(file), sets);
-  return parseDataConfig(raw, file);
+  const sources = new KeySources(file);
+  const raw = applySets(loadYamlWithExtends(file, [], sources), sets, sources);
+  return parseDataConfig(raw, file, sources);
 }

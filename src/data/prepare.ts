@@ -3,10 +3,11 @@
  * vocab.json). The folder is built in a temp sibling and renamed into place, so a failure leaves
  * nothing behind.
  */
-import { promises as fsp } from 'node:fs';
+import { promises as fsp, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { atomicWriteDir } from '../util/fs.js';
+import { onInterrupt } from '../util/interrupt.js';
 import { ConfigError, DataError } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { loadDataConfig, type LoadedDataConfig } from './config_load.js';
@@ -188,13 +189,15 @@ export async function prepareFromConfig(loaded: LoadedDataConfig, out: string): 
   const fp = await dataFingerprint(loaded);
   return atomicWriteDir(out, async (outTmp) => {
     const work = await fsp.mkdtemp(path.join(os.tmpdir(), 'unictr-prepare-'));
+    const cancel = onInterrupt(() => rmSync(work, { recursive: true, force: true }));
     const duck = await Duck.open(work);
     try {
       stage('start');
       await duck.exec(CREATE_TABLES_SQL);
       const domains = new DomainRegistry(config.domains);
       for (const [i, s] of config.sources.entries()) {
-        const ctx = { duck, tmpDir: work, src: i, configFile: loaded.file, key: `data.sources.${i}`, domains };
+        const rules = { ratingRange: config.rating_range, onBadRow: config.on_bad_row };
+        const ctx = { duck, tmpDir: work, src: i, configFile: loaded.file, key: `data.sources.${i}`, domains, rules };
         // domain_from takes each review's domain from the metadata, so that is read first.
         if (s.meta && s.domain_from) await loadMeta(ctx, s, path.resolve(loaded.dir, s.meta));
         await loadReviews(ctx, s, path.resolve(loaded.dir, s.reviews));
@@ -287,6 +290,7 @@ export async function prepareFromConfig(loaded: LoadedDataConfig, out: string): 
     } finally {
       duck.close();
       await fsp.rm(work, { recursive: true, force: true });
+      cancel();
     }
-  });
+  }, { marker: 'manifest.json' });
 }

@@ -119,6 +119,13 @@ export const DataConfigSchema = z
     max_prompt_chars: z.number().int().positive().default(10000),
     /** Domain order (= domain_id); defaults to first appearance in `sources`. */
     domains: z.array(z.string().min(1)).min(1).optional(),
+    /** Allowed star ratings [min, max]; a rating outside is a bad row. */
+    rating_range: z
+      .tuple([z.number(), z.number()])
+      .refine(([lo, hi]) => Number.isFinite(lo) && Number.isFinite(hi) && lo <= hi, { message: 'expected [min, max] with min <= max' })
+      .default([1, 5]),
+    /** A bad row (rating out of range, non-finite price): an error naming file:line, or skipped with a counted warning. */
+    on_bad_row: z.enum(['error', 'skip']).default('error'),
   })
   .strict();
 

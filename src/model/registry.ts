@@ -2,7 +2,7 @@
  * Model name → constructor, for Uni-CTR and every baseline. The only module that imports them all.
  */
 import { ConfigError } from '../util/errors.js';
-import { parseConfig } from '../util/config.js';
+import { closestKey, parseConfig, sourceOf, type ConfigSource } from '../util/config.js';
 import type { CtrModel } from './types.js';
 import type { Backbone } from './backbone/types.js';
 import type { VocabSizes } from './layers/feature_embedding.js';
@@ -14,11 +14,26 @@ export type ModelKind = 'unictr' | 'single' | 'multi';
 
 export const MODEL_NAMES = ['unictr', ...Object.keys(MODEL_ZOO)];
 
-export function modelKind(name: string): ModelKind {
+export function modelKind(name: string, source: ConfigSource = 'config'): ModelKind {
   if (name === 'unictr') return 'unictr';
-  const e = MODEL_ZOO[name];
-  if (!e) throw new ConfigError(`key "model.name": unknown model "${name}" (allowed: ${MODEL_NAMES.join(', ')})`);
+  const e = Object.prototype.hasOwnProperty.call(MODEL_ZOO, name) ? MODEL_ZOO[name] : undefined;
+  if (!e) {
+    const hint = closestKey(name, MODEL_NAMES);
+    throw new ConfigError(
+      `${sourceOf(source, 'model.name')}: key "model.name": unknown model "${name}"${hint ? ` (did you mean "${hint}"?)` : ''} (allowed: ${MODEL_NAMES.join(', ')})`,
+    );
+  }
   return e.kind;
+}
+
+/**
+ * Check an experiment's `model:` block (name and that model's options) without building anything,
+ * so that a bad block is reported before a run folder is made.
+ */
+export function validateModelBlock(block: { name: string } & Record<string, unknown>, source: ConfigSource): void {
+  const { name, ...options } = block;
+  if (modelKind(name, source) === 'unictr') parseConfig(UniCtrConfigSchema, options, source, ['model']);
+  else parseConfig(MODEL_ZOO[name]!.options, options, source, ['model']);
 }
 
 export interface CreateModelArgs {
@@ -29,8 +44,8 @@ export interface CreateModelArgs {
   backbone?: Backbone;
   /** Uni-CTR only: run the backbone inside the model (LoRA / full tuning) instead of reading cached states. */
   live?: boolean;
-  /** Config file, for error messages. */
-  source?: string;
+  /** Config file (or per-key origins), for error messages. */
+  source?: ConfigSource;
 }
 
 /** Build a model from an experiment's `model:` block (`name` + that model's options). */
@@ -38,7 +53,7 @@ export function createModel(block: { name: string } & Record<string, unknown>, a
   const { name, ...options } = block;
   const source = args.source ?? 'config';
   if (name === 'unictr') {
-    if (!args.backbone) throw new ConfigError(`${source}: model "unictr" needs a backbone`);
+    if (!args.backbone) throw new ConfigError(`${sourceOf(source, 'model.name')}: model "unictr" needs a backbone`);
     const config = parseConfig(UniCtrConfigSchema, options, source, ['model']);
     return new UniCtr({
       config,

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { ConfigError } from '../util/errors.js';
-import { applySets, loadYamlWithExtends, parseConfig, stableStringify, type Plain } from '../util/config.js';
+import { applySets, KeySources, loadYamlWithExtends, parseConfig, sourceOf, stableStringify, type ConfigSource, type Plain } from '../util/config.js';
 import { TrainConfigSchema } from './train_config.js';
 import { DataConfigSchema } from '../data/schema.js';
 
@@ -47,8 +47,15 @@ export const DomainsConfigSchema = z
     /** Domains scored zero-shot after training (never trained on). */
     zero_shot: z.array(z.string()).default([]),
   })
-  .refine((d) => d.train.every((t) => !d.zero_shot.includes(t)), {
-    message: 'a domain cannot be both a training and a zero-shot domain',
+  .superRefine((d, ctx) => {
+    for (const key of ['train', 'zero_shot'] as const) {
+      const dup = d[key].find((x, i) => d[key].indexOf(x) !== i);
+      if (dup !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: `domain "${dup}" is listed twice` });
+    }
+    const both = d.train.find((t) => d.zero_shot.includes(t));
+    if (both !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['zero_shot'], message: `domain "${both}" cannot be both a training and a zero-shot domain` });
+    }
   });
 
 export const ExperimentSchema = z.strictObject({
@@ -76,29 +83,37 @@ export interface LoadedExperiment {
   hash: string;
   /** The `--set` overrides applied (prepare re-reads the data block with them). */
   sets: readonly string[];
+  /** Which file or `--set` wrote each key, for error messages. */
+  sources: ConfigSource;
 }
 
 /** Load, merge (`extends:`), override (`--set`) and validate an experiment file. */
 export function loadExperiment(file: string, sets: readonly string[] = []): LoadedExperiment {
-  const merged = applySets(loadYamlWithExtends(file), sets);
-  return validateExperiment(merged, file, sets);
+  const sources = new KeySources(file);
+  const merged = applySets(loadYamlWithExtends(file, [], sources), sets, sources);
+  return validateExperiment(merged, file, sets, sources);
 }
 
-export function validateExperiment(raw: Plain, file: string, sets: readonly string[] = []): LoadedExperiment {
-  const config = parseConfig(ExperimentSchema, raw, file);
+export function validateExperiment(
+  raw: Plain,
+  file: string,
+  sets: readonly string[] = [],
+  sources: ConfigSource = file,
+): LoadedExperiment {
+  const config = parseConfig(ExperimentSchema, raw, sources);
   // `./` and `../` paths were made absolute by the loader (relative to their YAML file); what is
   // left relative is relative to the working directory.
   config.dataset_dir = path.resolve(config.dataset_dir);
   if (config.backbone.path && !config.backbone.allow_download) config.backbone.path = path.resolve(config.backbone.path);
   config.backbone.cache_dir = path.resolve(config.backbone.cache_dir);
   if (config.backbone.kind === 'hf' && !config.backbone.path) {
-    throw new ConfigError(`${file}: key "backbone.path": required when backbone.kind is "hf"`);
+    throw new ConfigError(`${sourceOf(sources, 'backbone.path')}: key "backbone.path": required when backbone.kind is "hf"`);
   }
   // The run folder's config.yaml must work from any directory: pin the resolved paths.
   const pinned: Plain = { ...raw, dataset_dir: config.dataset_dir };
   pinned.backbone = { ...((raw.backbone as Plain | undefined) ?? {}), cache_dir: config.backbone.cache_dir };
   if (config.backbone.path) (pinned.backbone as Plain).path = config.backbone.path;
-  return { config, raw: pinned, file, hash: hashConfig(raw), sets };
+  return { config, raw: pinned, file, hash: hashConfig(raw), sets, sources };
 }
 
 export function hashConfig(raw: unknown): string {

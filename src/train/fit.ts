@@ -4,6 +4,7 @@
  * a progress bar and a JSONL log. Test data never enters here.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { SplitColumns } from '../data/types.js';
 import type { BatchTensors, CtrModel, TokenStates } from '../model/types.js';
@@ -19,6 +20,7 @@ import { LrSchedule, type ScheduleConfig, type ScheduleState } from './schedule.
 import {
   checkpointExists,
   loadCheckpoint,
+  readCheckpointTrainer,
   restoreVariables,
   saveCheckpoint,
   variablesToArrays,
@@ -61,6 +63,8 @@ export interface TrainerState {
   history: EpochRecord[];
   schedule: ScheduleState;
   optimizer_meta: OptimizerState['meta'];
+  /** Size of log.jsonl when this state was saved (--resume cuts the log back to it). */
+  log_bytes?: number;
 }
 
 export interface FitOptions {
@@ -197,7 +201,23 @@ export async function fit(opts: FitOptions): Promise<FitResult> {
     state.schedule = schedule.getState();
     const o = optimizer.getState();
     state.optimizer_meta = o.meta;
+    state.log_bytes = existsSync(opts.logFile) ? statSync(opts.logFile).size : 0;
     await saveCheckpoint(dir, state, await variablesToArrays(named), withSlots ? o.slots : {});
+  };
+
+  /** Divergence at epoch/batch: what went wrong, where, what to change, and what is kept. */
+  const diverged = (what: string, batch: number): TrainingDivergedError => {
+    let kept = 'no checkpoint was written before it diverged';
+    if (checkpointExists(lastDir)) {
+      const t = readCheckpointTrainer<TrainerState>(lastDir);
+      const at = t.batch_in_epoch > 0 ? `epoch ${t.epoch + 1}, batch ${t.batch_in_epoch}` : `the end of epoch ${t.epoch}`;
+      kept = `the last good checkpoint (${at}) is kept in ${lastDir}`;
+    }
+    const lrKey = config.schedule.type === 'constant' ? `train.lr (now ${config.lr})` : `train.schedule.max_lr (now ${config.schedule.max_lr})`;
+    return new TrainingDivergedError(
+      `training diverged at epoch ${state.epoch + 1}, batch ${batch}${opts.label ? ` (${opts.label})` : ''}: ${what}; ` +
+        `lower ${lrKey}${config.grad_clip === null ? ' or set train.grad_clip (e.g. 1.0)' : ''}. ${kept[0]!.toUpperCase()}${kept.slice(1)}.`,
+    );
   };
 
   const bs = config.batch_size;
@@ -245,10 +265,7 @@ export async function fit(opts: FitOptions): Promise<FitResult> {
         }
         if (!Number.isFinite(lossValue)) {
           tf.dispose(Object.values(grads));
-          throw new TrainingDivergedError(
-            `loss became ${lossValue} at epoch ${state.epoch + 1}, batch ${b + 1}${opts.label ? ` (${opts.label})` : ''}; ` +
-              `lower the learning rate or enable train.grad_clip. The last good checkpoint is kept in ${lastDir}.`,
-          );
+          throw diverged(`the loss became ${lossValue}`, b + 1);
         }
         const namedGrads = new Map<string, tf.Tensor>();
         for (const [tfName, g] of Object.entries(grads)) namedGrads.set(tfNameToName.get(tfName)!, g);
@@ -280,8 +297,15 @@ export async function fit(opts: FitOptions): Promise<FitResult> {
         const grads = accGrads!;
         if (accCount > 1) for (const [k, g] of grads) grads.set(k, tf.tidy(() => tf.div(g, accCount)));
         const lr = schedule.lr;
-        const gradNorm = optimizer.step(grads, lr);
-        tf.dispose([...grads.values()]);
+        let gradNorm: number;
+        try {
+          gradNorm = optimizer.step(grads, lr);
+        } catch (e) {
+          if (e instanceof TrainingDivergedError) throw diverged(e.message, state.batch_in_epoch);
+          throw e;
+        } finally {
+          tf.dispose([...grads.values()]);
+        }
         accGrads = null;
         accCount = 0;
         state.global_step++;

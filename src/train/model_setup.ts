@@ -9,6 +9,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { BatchTensors, CtrModel, TokenStates } from '../model/types.js';
 import type { Backbone } from '../model/backbone/types.js';
 import { log } from '../util/log.js';
+import { sourceOf, type ConfigSource } from '../util/config.js';
+import { ModelFolderError } from '../util/errors.js';
 import { modelKind, createModel } from '../model/registry.js';
 import { createBackbone, createStateEncoder } from '../model/backbone/index.js';
 import { openStateCache, type StateCache } from '../model/backbone/encoder_cache.js';
@@ -68,15 +70,19 @@ export async function buildModels(
   /** Further domains whose rows will be scored (add-domain, zero-shot on request). */
   extraIds: number[] = [],
   /** Config file, for error messages. */
-  source = 'config',
+  source: ConfigSource = 'config',
 ): Promise<BuiltModels> {
-  const kind = modelKind(config.model.name);
+  const kind = modelKind(config.model.name, source);
   const names = trainIds.map((id) => manifest.domains[id]!.name);
   const vocab = manifest.vocab_sizes;
   const bs = config.train.eval_batch_size;
 
   if (kind === 'unictr') {
-    const backbone = await createBackbone(config.backbone);
+    const backbone = await createBackbone(config.backbone).catch((e: unknown) => {
+      // Name the key and the file (or --set) that point at the bad folder.
+      if (e instanceof ModelFolderError) throw new ModelFolderError(`${sourceOf(source, 'backbone.path')}: key "backbone.path": ${e.message}`);
+      throw e;
+    });
     const live = config.backbone.tuning !== 'frozen';
     const model = createModel(config.model, { domains: names, vocab, seed: config.seed, backbone, live, source });
     const layers = (model as CtrModel & { stateLayers: readonly number[] }).stateLayers;

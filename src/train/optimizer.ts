@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { AdamOptimizer, clipByGlobalNorm, type AdamState } from './optim.js';
+import { TrainingDivergedError } from '../util/errors.js';
 import type { NamedArrays } from './checkpoint.js';
 import type { TrainConfig } from './train_config.js';
 
@@ -35,13 +36,17 @@ export class Optimizer {
   step(grads: Map<string, tf.Tensor>, lr: number): number {
     // A branch that saw no rows of this batch (another domain's DSN) gets an all-zero gradient;
     // leaving it out keeps AdamW's decoupled decay and moments from touching that branch.
+    // One readback of Σ|g| per variable: zero marks an untouched branch, and (unlike a max, which
+    // skips NaN on some backends) a NaN or Infinity anywhere shows up, named by its model path.
     const names = [...grads.keys()];
-    const peak = tf.tidy(() => tf.stack(names.map((n) => tf.max(tf.abs(grads.get(n)!)))));
-    const peaks = peak.dataSync();
-    peak.dispose();
+    const total = tf.tidy(() => tf.stack(names.map((n) => tf.sum(tf.abs(grads.get(n)!)))));
+    const totals = total.dataSync();
+    total.dispose();
+    const bad = names.findIndex((_, i) => !Number.isFinite(totals[i]!));
+    if (bad >= 0) throw new TrainingDivergedError(`the gradient of "${names[bad]}" holds NaN or Infinity`);
     const byTf: tf.NamedTensorMap = {};
     names.forEach((name, i) => {
-      if (peaks[i] !== 0) byTf[this.toTf.get(name)!] = grads.get(name)!;
+      if (totals[i] !== 0) byTf[this.toTf.get(name)!] = grads.get(name)!;
     });
     if (Object.keys(byTf).length === 0) return 0;
     if (this.cfg.grad_clip !== null) {

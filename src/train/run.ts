@@ -2,19 +2,21 @@
  * Orchestration of an experiment: dataset → model(s) → fit → test metrics, zero-shot scores,
  * predictions, report. Single-domain baselines train one model per domain on that domain's rows.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync, truncateSync } from 'node:fs';
 import path from 'node:path';
 import type { SplitColumns, SplitName, Manifest } from '../data/types.js';
 import { ConfigError, DataError, RunFolderError } from '../util/errors.js';
 import { log } from '../util/log.js';
-import { atomicWriteFile, atomicWriteJson } from '../util/fs.js';
+import { atomicWriteFile, atomicWriteJson, discardDir, ensureDir } from '../util/fs.js';
+import { sourceOf } from '../util/config.js';
+import { modelKind, validateModelBlock } from '../model/registry.js';
 import { loadExperiment, type Experiment, type LoadedExperiment } from './experiment.js';
 import { BranchParallel } from './branch_parallel.js';
-import { fit, predictRows, type EpochRecord, type RowSource } from './fit.js';
+import { fit, predictRows, type EpochRecord, type RowSource, type TrainerState } from './fit.js';
 import { labelsOf } from './batches.js';
 import { auc, summarize, type MetricSummary } from './metrics.js';
-import { requireRunFolder, runPaths, writePredictionsCsv, writeRunHeader } from './run_folder.js';
-import { checkpointExists, loadCheckpoint, restoreVariables } from './checkpoint.js';
+import { checkRunTarget, lockRunFolder, requireRunFolder, runPaths, writePredictionsCsv, writeRunHeader } from './run_folder.js';
+import { checkpointExists, loadCheckpoint, readCheckpointTrainer, restoreVariables } from './checkpoint.js';
 import { ensureDataset, loadAllSplits, type DatasetOptions } from './dataset_access.js';
 import { buildModels, type BuiltModels } from './model_setup.js';
 import { renderReport } from './report.js';
@@ -24,7 +26,10 @@ import { trainingCurveSvg } from './plot.js';
 export interface RunOptions {
   loaded: LoadedExperiment;
   out: string;
+  /** Continue the run in `out` from its checkpoints. */
   resume?: boolean;
+  /** Replace an existing run in `out` (removed as a whole once the new run's config is valid). */
+  overwrite?: boolean;
   backend: string;
   command: string[];
   /** Test hook: simulate a crash after N optimizer steps. */
@@ -92,7 +97,7 @@ export async function prepareRun(loaded: LoadedExperiment, extraDomains: readonl
     if (d.splits.train.rows === 0) throw new DataError(`domain "${d.name}" has no training rows in ${config.dataset_dir}`);
   }
   const extraIds = domainIds(manifest, extraDomains, '--domain', 'command line');
-  const built = await buildModels(config, manifest, splits, trainIds, zeroIds, extraIds, loaded.file);
+  const built = await buildModels(config, manifest, splits, trainIds, zeroIds, extraIds, loaded.sources);
   return { loaded, config, manifest, splits, trainIds, zeroIds, built };
 }
 
@@ -118,18 +123,68 @@ export async function openTrainedRun(dir: string, extraDomains: readonly string[
   return ctx;
 }
 
+/**
+ * Everything about an experiment that can be checked without training, before a run folder is
+ * made: the model block, the backbone folder. (Domains are checked against the dataset by
+ * prepareRun, which also runs before the folder is made.)
+ */
+export function validateRunConfig(loaded: LoadedExperiment): void {
+  const { config } = loaded;
+  validateModelBlock(config.model, loaded.sources);
+  const bb = config.backbone;
+  if (modelKind(config.model.name) === 'unictr' && bb.kind === 'hf' && bb.path && !bb.allow_download && !existsSync(bb.path)) {
+    throw new ConfigError(`${sourceOf(loaded.sources, 'backbone.path')}: key "backbone.path": model folder not found: ${bb.path}`);
+  }
+}
+
+/**
+ * On --resume, cut log.jsonl back to where the newest checkpoint left it, so that the steps redone
+ * after it appear once. Returns whether any unit has a checkpoint to continue from.
+ */
+function rewindLog(out: string, ctx: RunContext): boolean {
+  const logFile = runPaths(out).log;
+  let keep = 0;
+  let known = true;
+  let any = false;
+  for (const unit of ctx.built.units) {
+    const last = path.join(runPaths(out).checkpoints, unit.key, 'last');
+    if (!checkpointExists(last)) continue;
+    any = true;
+    const bytes = readCheckpointTrainer<TrainerState>(last).log_bytes;
+    if (bytes === undefined) known = false;
+    else keep = Math.max(keep, bytes);
+  }
+  if (known && existsSync(logFile) && statSync(logFile).size > keep) truncateSync(logFile, keep);
+  return any;
+}
+
 export async function runExperiment(opts: RunOptions): Promise<MetricsFile> {
   const { config } = opts.loaded;
-  if (!opts.resume) {
-    await writeRunHeader(opts.out, opts.loaded.raw, {
-      seed: config.seed,
-      backend: opts.backend,
-      command: opts.command,
-      config_hash: opts.loaded.hash,
-    });
-  }
-  const ctx = await prepareRun(opts.loaded, [], opts.dataset);
+  const mode = opts.resume ? 'resume' : opts.overwrite ? 'overwrite' : 'new';
+  validateRunConfig(opts.loaded);
+  // The lock first: a run another process is writing is reported as in use, not as finished.
+  const lock = lockRunFolder(opts.out);
+  let ctx: RunContext;
   try {
+    checkRunTarget(opts.out, mode);
+    ctx = await prepareRun(opts.loaded, [], opts.dataset);
+  } catch (e) {
+    lock.release();
+    throw e;
+  }
+  try {
+    if (opts.resume) {
+      if (!rewindLog(opts.out, ctx)) log.warn(`${opts.out} has no checkpoint yet: the run starts again from epoch 1`);
+    } else {
+      if (opts.overwrite) await discardDir(opts.out);
+      await ensureDir(opts.out);
+      await writeRunHeader(opts.out, opts.loaded.raw, {
+        seed: config.seed,
+        backend: opts.backend,
+        command: opts.command,
+        config_hash: opts.loaded.hash,
+      });
+    }
     const epochs: Record<string, EpochRecord[]> = {};
     for (const unit of ctx.built.units) {
       const parallel = await BranchParallel.maybeStart(unit.model, config.train.workers);
@@ -154,6 +209,7 @@ export async function runExperiment(opts: RunOptions): Promise<MetricsFile> {
     return metrics;
   } finally {
     ctx.built.dispose();
+    lock.release();
   }
 }
 

@@ -9,12 +9,13 @@
  *   report.md, curve.svg human-readable summary and training curve
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import YAML from 'yaml';
-import { atomicWriteFile, atomicWriteJson } from '../util/fs.js';
-import { RunFolderError } from '../util/errors.js';
+import { atomicWriteFile, atomicWriteJson, rethrowAsOutputError } from '../util/fs.js';
+import { OutputError, RunFolderError } from '../util/errors.js';
+import { acquireLock, type Lock } from '../util/lock.js';
 
 export const runPaths = (dir: string) => ({
   config: path.join(dir, 'config.yaml'),
@@ -82,6 +83,49 @@ export async function writeRunHeader(dir: string, resolved: unknown, info: RunIn
     packages: packageVersions(),
     started_at: new Date().toISOString(),
   });
+}
+
+/** How `train` may treat an existing run folder. */
+export type RunMode = 'new' | 'resume' | 'overwrite';
+
+/**
+ * Check `dir` before anything is computed: a new run needs an absent or empty folder, --resume an
+ * existing run, --overwrite an existing run (or nothing). A file, or a folder of the user's that
+ * holds no run, is never written into or replaced.
+ */
+export function checkRunTarget(dir: string, mode: RunMode): void {
+  if (mode === 'resume') return requireRunFolder(dir);
+  if (!existsSync(dir)) return;
+  if (!lstatSync(dir).isDirectory()) throw new OutputError(`${dir}: is a file, not a run folder; choose another --out`);
+  if (existsSync(runPaths(dir).config)) {
+    if (mode === 'overwrite') return;
+    throw new RunFolderError(
+      `${dir} already holds a run; continue it with "unictr train --resume ${dir}" or replace it with --overwrite`,
+    );
+  }
+  if (readdirSync(dir).length > 0) {
+    throw new OutputError(`${dir}: is a folder that holds no run (no config.yaml); refusing to write into it, choose another --out`);
+  }
+}
+
+/**
+ * The exclusive lock of a run folder (`.NAME.lock` beside it, holding the PID), so that it exists
+ * before the folder does and one process at a time trains, resumes or evaluates the run.
+ */
+export function lockRunFolder(dir: string): Lock {
+  const abs = path.resolve(dir);
+  const parent = path.dirname(abs);
+  if (existsSync(parent) && !lstatSync(parent).isDirectory()) throw new OutputError(`${dir}: ${parent} is a file, not a folder`);
+  ensureDirSync(parent, dir);
+  return acquireLock(path.join(parent, `.${path.basename(abs)}.lock`), `run folder ${dir}`, dir);
+}
+
+function ensureDirSync(dir: string, shownAs: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    rethrowAsOutputError(e, shownAs);
+  }
 }
 
 export function requireRunFolder(dir: string): void {

@@ -46,8 +46,8 @@ export const TrainConfigSchema = z
      * and backends use one (docs/runtime.md).
      */
     workers: z.union([z.literal('auto'), z.literal(1), z.literal(2)]).default('auto'),
-    /** Bootstrap iterations for the AUC confidence interval. */
-    bootstrap: z.number().int().min(0).default(1000),
+    /** Bootstrap iterations for the AUC confidence interval (at least 1: it is checked at load, not after training). */
+    bootstrap: z.number().int().min(1, 'expected at least 1 bootstrap iteration').default(1000),
   })
   .prefault({});
 

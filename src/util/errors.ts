@@ -35,3 +35,6 @@ export class TrainingDivergedError extends UserError {}
 export function assert(cond: unknown, message: () => string): asserts cond {
   if (!cond) throw new Error(message());
 }
+
+/** An output path that cannot be written (a file where a folder goes, not writable, disk full). */
+export class OutputError extends UserError {}

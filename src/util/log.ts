@@ -3,6 +3,7 @@
  */
 import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { rethrowAsOutputError } from './fs.js';
 
 let quiet = false;
 export function setQuiet(q: boolean): void {
@@ -21,9 +22,18 @@ export const log = {
 /** Appends one JSON object per line; each append is a single write, so a crash loses at most one line. */
 export class JsonlWriter {
   constructor(readonly file: string) {
-    mkdirSync(path.dirname(file), { recursive: true });
+    try {
+      mkdirSync(path.dirname(file), { recursive: true });
+    } catch (e) {
+      rethrowAsOutputError(e, file);
+    }
   }
   write(event: Record<string, unknown>): void {
-    appendFileSync(this.file, JSON.stringify(event) + '\n');
+    try {
+      appendFileSync(this.file, JSON.stringify(event) + '\n');
+    } catch (e) {
+      // Disk full or not writable: a located error (a partial line is cut off again on --resume).
+      rethrowAsOutputError(e, this.file);
+    }
   }
 }

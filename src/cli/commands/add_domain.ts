@@ -5,7 +5,7 @@
 import type { CommandModule } from 'yargs';
 import { parseConfig } from '../../util/config.js';
 import { TrainConfigSchema } from '../../train/train_config.js';
-import { applySets } from '../../util/config.js';
+import { applySets, KeySources } from '../../util/config.js';
 import { startBackend, setOption, rebuildOption, type DatasetArgs, type GlobalArgs } from '../common.js';
 import { printMetrics } from './print_metrics.js';
 
@@ -30,11 +30,15 @@ export const addDomainCommand: CommandModule<object, AddDomainArgs> = {
   handler: async (args) => {
     const { openTrainedRun } = await import('../../train/run.js');
     const { addDomainToRun } = await import('../../train/add_domain.js');
+    const { lockRunFolder, requireRunFolder } = await import('../../train/run_folder.js');
+    requireRunFolder(args.run);
+    lockRunFolder(args.run); // held until the command exits: one writer per run folder
     await startBackend(args);
     const ctx = await openTrainedRun(args.run, [args.domain], { rebuild: args.rebuild });
     try {
-      const overrides = applySets({ train: ctx.loaded.raw.train ?? {} }, args.set ?? []);
-      const train = parseConfig(TrainConfigSchema, overrides.train, '--set', ['train']);
+      const sources = new KeySources(ctx.loaded.file);
+      const overrides = applySets({ train: ctx.loaded.raw.train ?? {} }, args.set ?? [], sources);
+      const train = parseConfig(TrainConfigSchema, overrides.train, sources, ['train']);
       const res = await addDomainToRun(args.run, ctx, args.domain, train);
       printMetrics({ test: { [args.domain]: res.metrics }, zero_shot: {} }, Boolean(args.json));
     } finally {

@@ -1,7 +1,9 @@
 /**
- * `unictr eval --run <dir>`: re-score a run from its best checkpoints and rewrite metrics.json,
- * predictions/test.csv and report.md.
+ * `unictr eval --run <dir>`: re-score a run from its best checkpoints. The results go beside the
+ * run's own (into `<dir>/eval/`: metrics.json, predictions/test.csv, report.md, curve.svg), so a
+ * training run's results are never replaced by accident; `--overwrite` rewrites the run's own files.
  */
+import path from 'node:path';
 import type { CommandModule } from 'yargs';
 import { readJson } from '../../util/fs.js';
 import { existsSync } from 'node:fs';
@@ -12,6 +14,7 @@ import { printMetrics } from './print_metrics.js';
 interface EvalArgs extends GlobalArgs, DatasetArgs {
   run: string;
   json?: boolean;
+  overwrite?: boolean;
 }
 
 export const evalCommand: CommandModule<object, EvalArgs> = {
@@ -22,20 +25,31 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
       .option('rebuild', rebuildOption)
       .option('run', { type: 'string', demandOption: true, describe: 'run folder written by "unictr train"' })
       .option('json', { type: 'boolean', default: false, describe: 'print the metrics as JSON' })
-      .example('$0 eval --run runs/quickstart', 'recompute the quickstart metrics') as never,
+      .option('overwrite', {
+        type: 'boolean',
+        default: false,
+        describe: "replace the run's own metrics.json, report.md and predictions (default: write them into <run>/eval/)",
+      })
+      .example('$0 eval --run runs/quickstart', 'recompute the quickstart metrics into runs/quickstart/eval/') as never,
   handler: async (args) => {
     const { evaluateRun, openTrainedRun, writeRunOutputs } = await import('../../train/run.js');
-    const { runPaths } = await import('../../train/run_folder.js');
-    await startBackend(args);
-    const ctx = await openTrainedRun(args.run, [], { rebuild: args.rebuild });
+    const { lockRunFolder, requireRunFolder, runPaths } = await import('../../train/run_folder.js');
+    requireRunFolder(args.run);
+    const lock = lockRunFolder(args.run);
     try {
-      const old = existsSync(runPaths(args.run).metrics) ? await readJson<MetricsFile>(runPaths(args.run).metrics) : null;
-      const metrics = evaluateRun(ctx, old?.epochs ?? {});
-      await writeRunOutputs(args.run, ctx, metrics);
-      const { predictions: _p, ...rest } = metrics;
-      printMetrics(rest, Boolean(args.json));
+      await startBackend(args);
+      const ctx = await openTrainedRun(args.run, [], { rebuild: args.rebuild });
+      try {
+        const old = existsSync(runPaths(args.run).metrics) ? await readJson<MetricsFile>(runPaths(args.run).metrics) : null;
+        const metrics = evaluateRun(ctx, old?.epochs ?? {});
+        await writeRunOutputs(args.overwrite ? args.run : path.join(args.run, 'eval'), ctx, metrics);
+        const { predictions: _p, ...rest } = metrics;
+        printMetrics(rest, Boolean(args.json));
+      } finally {
+        ctx.built.dispose();
+      }
     } finally {
-      ctx.built.dispose();
+      lock.release();
     }
   },
 };

@@ -15,6 +15,7 @@ interface QuickstartArgs extends GlobalArgs, DatasetArgs {
   out: string;
   config: string;
   set?: string[];
+  overwrite?: boolean;
 }
 
 export const quickstartCommand: CommandModule<object, QuickstartArgs> = {
@@ -26,6 +27,7 @@ export const quickstartCommand: CommandModule<object, QuickstartArgs> = {
       .option('rebuild', rebuildOption)
       .option('config', { type: 'string', default: path.join(ROOT, 'experiments/quickstart.yaml'), describe: 'experiment YAML' })
       .option('set', setOption)
+      .option('overwrite', { type: 'boolean', default: false, describe: 'replace an earlier quickstart run in --out (otherwise it is an error)' })
       .example('$0 quickstart', 'about 10 minutes on 2 CPU cores') as never,
   handler: async (args) => {
     const { loadExperiment } = await import('../../train/experiment.js');
@@ -38,6 +40,7 @@ export const quickstartCommand: CommandModule<object, QuickstartArgs> = {
       dataset: { rebuild: args.rebuild },
       loaded,
       out: path.resolve(args.out),
+      overwrite: Boolean(args.overwrite),
       backend: backend.choice,
       command: process.argv.slice(2),
     });

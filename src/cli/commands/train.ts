@@ -12,6 +12,7 @@ interface TrainArgs extends GlobalArgs, DatasetArgs {
   config?: string;
   out?: string;
   resume?: string;
+  overwrite?: boolean;
   set?: string[];
   json?: boolean;
 }
@@ -25,6 +26,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       .option('config', { type: 'string', describe: 'experiment YAML' })
       .option('out', { type: 'string', describe: 'run folder to write' })
       .option('resume', { type: 'string', describe: 'continue the run in this folder from its last checkpoint' })
+      .option('overwrite', { type: 'boolean', default: false, describe: 'replace the run already in --out (otherwise an existing run is an error)' })
       .option('set', setOption)
       .option('json', { type: 'boolean', default: false, describe: 'print metrics.json to stdout' })
       .example('$0 train --config experiments/tiny.yaml --out runs/tiny', 'train the fast test config')
@@ -37,7 +39,9 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     let file: string;
     let out: string;
     if (args.resume) {
-      if (args.config || args.out) throw new CliArgsError('--resume takes the run folder alone; do not combine it with --config or --out');
+      if (args.config || args.out || args.overwrite) {
+        throw new CliArgsError('--resume takes the run folder alone; do not combine it with --config, --out or --overwrite');
+      }
       requireRunFolder(args.resume);
       out = args.resume;
       file = runPaths(out).config;
@@ -53,6 +57,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       loaded,
       out: path.resolve(out),
       resume: Boolean(args.resume),
+      overwrite: Boolean(args.overwrite),
       backend: backend.choice,
       command: process.argv.slice(2),
       crashAfterSteps: process.env.UNICTR_CRASH_AFTER_STEPS ? Number(process.env.UNICTR_CRASH_AFTER_STEPS) : undefined,

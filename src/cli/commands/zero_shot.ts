@@ -28,7 +28,9 @@ export const zeroShotCommand: CommandModule<object, ZeroShotArgs> = {
       .example('$0 zero-shot --run runs/quickstart --domain "All Beauty"', 'the paper\'s zero-shot test') as never,
   handler: async (args) => {
     const { domainIds, openTrainedRun, slug, zeroShotEval } = await import('../../train/run.js');
-    const { runPaths, writePredictionsCsv } = await import('../../train/run_folder.js');
+    const { lockRunFolder, requireRunFolder, runPaths, writePredictionsCsv } = await import('../../train/run_folder.js');
+    requireRunFolder(args.run);
+    lockRunFolder(args.run); // held until the command exits: one writer per run folder
     await startBackend(args);
     const ctx = await openTrainedRun(args.run, args.domain, { rebuild: args.rebuild });
     try {

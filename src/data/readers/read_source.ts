@@ -13,7 +13,7 @@ import { Duck, ident, lit } from './duck.js';
 import { decodeHTML } from 'entities';
 import { log } from '../../util/log.js';
 import { AMAZON_META_COLUMNS, AMAZON_REVIEW_COLUMNS, RATINGS_CSV_COLUMNS, RATINGS_CSV_FIELDS, detectFormat, type ConcreteFormat } from './formats.js';
-import { checkReadable, findCsvProblem, findMalformedJsonLine, lineOfRecord, readLines } from './text_lines.js';
+import { checkReadable, findCsvProblem, findInvalidUtf8Line, findMalformedJsonLine, lineOfRecord, readLines } from './text_lines.js';
 import { parsePyLiteral } from './py_literal.js';
 import { paperNameFor } from '../domains.js';
 
@@ -61,6 +61,33 @@ interface LoadContext {
   configFile: string;
   key: string;
   domains: DomainRegistry;
+  /** `data.rating_range` and `data.on_bad_row`. */
+  rules: { ratingRange: readonly [number, number]; onBadRow: 'error' | 'skip' };
+}
+
+/**
+ * Records of `table` where `cond` holds are bad rows: the first is a located error, or with
+ * `data.on_bad_row: skip` all of them are removed (or `fix` is applied) with one counted warning.
+ */
+async function badRows(
+  ctx: LoadContext,
+  file: string,
+  format: ConcreteFormat,
+  table: string,
+  cond: string,
+  value: string,
+  describe: (v: unknown) => string,
+  skipped: string,
+  fix?: string,
+): Promise<void> {
+  const first = await firstWhere(ctx.duck, table, cond, `${value} AS v`);
+  if (!first) return;
+  if (ctx.rules.onBadRow === 'error') {
+    throw new DataError(`${await where(file, format, Number(first.rid))}: ${describe(first.v)} (or set data.on_bad_row: skip)`);
+  }
+  const n = Number((await duck1(ctx, `SELECT count(*) AS n FROM ${table} WHERE ${cond}`)).n);
+  await ctx.duck.exec(fix ? `UPDATE ${table} SET ${fix} WHERE ${cond}` : `DELETE FROM ${table} WHERE ${cond}`);
+  log.warn(`${file}: ${n} ${skipped} (data.on_bad_row: skip)`);
 }
 
 function isJson(f: ConcreteFormat): boolean {
@@ -81,6 +108,11 @@ async function scanErrors<T>(file: string, format: ConcreteFormat, what: string,
   } catch (e) {
     if (e instanceof DataError || e instanceof ConfigError) throw e;
     const msg = (e as Error).message ?? String(e);
+    // DuckDB counts this line differently (one past it); find it here.
+    if (/UTF-?8|unicode/i.test(msg)) {
+      const line = await findInvalidUtf8Line(file);
+      if (line !== null) throw new DataError(`${file}:${line}: invalid UTF-8 in ${what} file (expected UTF-8 text)`);
+    }
     if (isJson(format) && /JSON/i.test(msg)) {
       const bad = await findMalformedJsonLine(file);
       if (bad) throw new DataError(`${file}:${bad.line}: malformed JSON line in ${what} file (expected one JSON object per line): ${bad.reason}`);
@@ -263,6 +295,17 @@ export async function loadReviews(ctx: LoadContext, s: SourceConfig, file: strin
       `${await where(file, format, Number(badRating.rid))}: rating ${JSON.stringify(badRating.v)} in column "${cols.rating}" is not a number (expected a numeric star rating such as 4.0)`,
     );
   }
+  const [lo, hi] = ctx.rules.ratingRange;
+  await badRows(
+    ctx,
+    file,
+    format,
+    raw,
+    `NOT (CAST(${r} AS DOUBLE) BETWEEN ${lo} AND ${hi})`,
+    `CAST(${r} AS DOUBLE)`,
+    (v) => `rating ${String(v)} in column "${cols.rating}" is outside data.rating_range [${lo}, ${hi}]`,
+    `reviews whose rating is outside data.rating_range [${lo}, ${hi}] were dropped`,
+  );
   const t = ident(cols.time);
   const badTime = await firstWhere(duck, raw, `TRY_CAST(${t} AS DOUBLE) IS NULL OR NOT isfinite(TRY_CAST(${t} AS DOUBLE))`, `${t} AS v`);
   if (badTime) {
@@ -385,6 +428,21 @@ export async function loadMeta(ctx: LoadContext, s: SourceConfig, file: string):
   const title = cols.title ? ident(cols.title) : 'NULL';
   const brand = cols.brand ? ident(cols.brand) : 'NULL';
   const price = cols.price ? priceExpr(ident(cols.price), json) : 'NULL';
+  if (cols.price) {
+    // A number too large for a double (1e999) reads as Infinity and would poison the mean price.
+    const pc = ident(cols.price);
+    await badRows(
+      ctx,
+      file,
+      format,
+      raw,
+      `NOT isfinite(TRY_CAST(${price} AS DOUBLE))`,
+      `CAST(${pc} AS VARCHAR)`,
+      (v) => `price ${String(v)} in column "${cols.price}" is not a finite number`,
+      `metadata records with a non-finite price were kept with the price unknown`,
+      `${pc} = NULL`,
+    );
+  }
   const description = cols.description ? textExpr(ident(cols.description), json, null) : 'NULL';
   const dom = domField ? textExpr(ident(domField), json, s.domain_from!.index ?? null) : 'NULL';
   if (domField && !json && s.domain_from!.index !== undefined) {

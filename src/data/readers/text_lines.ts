@@ -24,11 +24,33 @@ export async function checkReadable(file: string, what: string): Promise<void> {
   }
 }
 
+/**
+ * The bytes of a file, gunzipped for `.gz`. Errors of either stream (a truncated or corrupt
+ * gzip, a read failure) reach the consumer; none is left without a listener, even after the
+ * consumer stops early (an unheard stream error would end the process).
+ */
+function openBytes(file: string): { stream: NodeJS.ReadableStream; close(): void } {
+  const raw = createReadStream(file);
+  if (!isGzip(file)) return { stream: raw, close: () => raw.destroy() };
+  const gunzip = createGunzip();
+  raw.on('error', (e) => gunzip.destroy(e));
+  gunzip.on('error', () => {
+    // Reported through the consumer's iteration; this listener only keeps a late error heard.
+  });
+  raw.pipe(gunzip);
+  return {
+    stream: gunzip,
+    close: () => {
+      raw.destroy();
+      gunzip.destroy();
+    },
+  };
+}
+
 /** Iterate the lines of a text file, gunzipping `.gz`; yields [1-based line number, text]. */
 export async function* readLines(file: string): AsyncGenerator<[number, string]> {
-  const raw = createReadStream(file);
-  const stream = isGzip(file) ? raw.pipe(createGunzip()) : raw;
-  const rl = readline.createInterface({ input: stream, crlfDelay: Infinity });
+  const bytes = openBytes(file);
+  const rl = readline.createInterface({ input: bytes.stream, crlfDelay: Infinity });
   let n = 0;
   try {
     for await (const line of rl) {
@@ -36,10 +58,45 @@ export async function* readLines(file: string): AsyncGenerator<[number, string]>
       yield [n, line];
     }
   } catch (e) {
-    throw new DataError(`${file}: cannot read (${(e as Error).message}) after line ${n}`);
+    const why = /unexpected end of file/i.test((e as Error).message) ? 'the gzip stream is truncated' : (e as Error).message;
+    throw new DataError(`${file}:${n + 1}: cannot read past line ${n} (${why})`);
   } finally {
     rl.close();
-    raw.destroy();
+    bytes.close();
+  }
+}
+
+/** 1-based number of the first line that is not valid UTF-8, or null. */
+export async function findInvalidUtf8Line(file: string): Promise<number | null> {
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  const bytes = openBytes(file);
+  let line = 1;
+  let pending: Buffer[] = [];
+  const bad = (parts: Buffer[]): boolean => {
+    try {
+      decoder.decode(Buffer.concat(parts));
+      return false;
+    } catch {
+      return true;
+    }
+  };
+  try {
+    for await (const chunk of bytes.stream as AsyncIterable<Buffer>) {
+      let start = 0;
+      for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, start)) {
+        pending.push(chunk.subarray(start, i));
+        if (bad(pending)) return line;
+        pending = [];
+        line++;
+        start = i + 1;
+      }
+      pending.push(chunk.subarray(start));
+    }
+    return bad(pending) ? line : null;
+  } catch {
+    return null;
+  } finally {
+    bytes.close();
   }
 }
 

@@ -116,7 +116,17 @@ export class OnnxStateEncoder implements StateEncoder {
     let hiddenSize = typeof outMeta?.shape?.[2] === 'number' ? (outMeta.shape[2] as number) : NaN;
     const cfgPath = path.join(folder, 'config.json');
     if (existsSync(cfgPath)) {
-      const cfg = JSON.parse(readFileSync(cfgPath, 'utf8')) as { hidden_size?: number };
+      let cfg: { hidden_size?: number };
+      try {
+        cfg = JSON.parse(readFileSync(cfgPath, 'utf8')) as { hidden_size?: number };
+      } catch (e) {
+        void session.release();
+        throw new ModelFolderError(`${cfgPath}: invalid JSON (${(e as Error).message})`);
+      }
+      if (typeof cfg !== 'object' || cfg === null) {
+        void session.release();
+        throw new ModelFolderError(`${cfgPath}: expected a JSON object`);
+      }
       if (Number.isNaN(hiddenSize) && typeof cfg.hidden_size === 'number') hiddenSize = cfg.hidden_size;
       else if (typeof cfg.hidden_size === 'number' && cfg.hidden_size !== hiddenSize) {
         fail(`hidden_state_0 has width ${hiddenSize} but ${cfgPath} says hidden_size ${cfg.hidden_size}`);

@@ -8,7 +8,7 @@
  * Options are snake_case keys validated by a strict zod schema (unknown keys are errors).
  */
 import type { z } from 'zod';
-import { parseConfig } from '../../util/config.js';
+import { parseConfig, sourceOf, type ConfigSource } from '../../util/config.js';
 import { ConfigError } from '../../util/errors.js';
 import type { CtrModel } from '../types.js';
 import { AdaSparse, AdaSparseOptions } from './adasparse.js';
@@ -48,7 +48,7 @@ export interface ZooCreateArgs extends ZooArgs {
   /** Raw option object; undefined → all defaults. */
   options?: unknown;
   /** Where the options came from, for error messages (e.g. the config file). */
-  source?: string;
+  source?: ConfigSource;
   /** Key path of the options inside that source (default ["model"]). */
   keyPath?: readonly (string | number)[];
 }
@@ -71,7 +71,8 @@ function entry<S extends z.ZodType, M extends CtrModel>(
       // A config's model block may carry the registry name next to the options.
       if (typeof raw === 'object' && raw !== null && !Array.isArray(raw) && 'name' in raw) {
         const { name: given, ...rest } = raw as Record<string, unknown>;
-        if (given !== name) throw new ConfigError(`${source}: key "${[...keyPath, 'name'].join('.')}": expected "${name}", got ${JSON.stringify(given)}`);
+        const key = [...keyPath, 'name'].join('.');
+        if (given !== name) throw new ConfigError(`${sourceOf(source, key)}: key "${key}": expected "${name}", got ${JSON.stringify(given)}`);
         raw = rest;
       }
       const o = parseConfig(schema, raw, source, keyPath);
@@ -107,9 +108,9 @@ export const MODEL_ZOO: Readonly<Record<string, ZooEntry>> = {
 export const ZOO_MODEL_NAMES = Object.keys(MODEL_ZOO);
 
 /** The registry entry for `name`, or a ConfigError listing the known names. */
-export function zooEntry(name: string, source = 'model options'): ZooEntry {
+export function zooEntry(name: string, source: ConfigSource = 'model options'): ZooEntry {
   const e = Object.prototype.hasOwnProperty.call(MODEL_ZOO, name) ? MODEL_ZOO[name] : undefined;
-  if (!e) throw new ConfigError(`${source}: key "model.name": unknown baseline "${name}" (allowed: ${ZOO_MODEL_NAMES.join(', ')})`);
+  if (!e) throw new ConfigError(`${sourceOf(source, 'model.name')}: key "model.name": unknown baseline "${name}" (allowed: ${ZOO_MODEL_NAMES.join(', ')})`);
   return e;
 }
 
