@@ -10,16 +10,16 @@ import { log } from '../util/log.js';
 import { atomicWriteFile, atomicWriteJson } from '../util/fs.js';
 import { loadExperiment, type Experiment, type LoadedExperiment } from './experiment.js';
 import { BranchParallel } from './branch_parallel.js';
-import { fit, predictRows, type EpochRecord, type RowSource } from './fit.js';
+import { fit, predictRows, type EpochRecord, type RowSource, type TrainingPosition } from './fit.js';
 import { labelsOf } from './batches.js';
 import { auc, summarize, type MetricSummary } from './metrics.js';
-import { requireRunFolder, runPaths, writePredictionsCsv, writeRunHeader } from './run_folder.js';
+import { markRunFinished, markRunResumed, readStepLosses, requireRunFolder, runPaths, writePredictionsCsv, writeRunHeader } from './run_folder.js';
 import { checkpointExists, loadCheckpoint, restoreVariables } from './checkpoint.js';
 import { ensureDataset, loadAllSplits, type DatasetOptions } from './dataset_access.js';
 import { buildModels, type BuiltModels } from './model_setup.js';
 import { renderReport } from './report.js';
 import { readAddedDomains, restoreAddedDomains } from './add_domain.js';
-import { trainingCurveSvg } from './plot.js';
+import { runCurveSvg } from './plot.js';
 
 export interface RunOptions {
   loaded: LoadedExperiment;
@@ -31,6 +31,8 @@ export interface RunOptions {
   crashAfterSteps?: number;
   /** What to do when the dataset folder does not match the `data:` block. */
   dataset?: DatasetOptions;
+  /** Where training stands, after every batch (for the interrupt message). */
+  onPosition?: (p: TrainingPosition) => void;
 }
 
 export interface DomainMetrics extends MetricSummary {
@@ -81,7 +83,13 @@ export interface RunContext {
 }
 
 /** Dataset, splits and freshly initialised model(s) of an experiment. Dispose `built` after use. */
-export async function prepareRun(loaded: LoadedExperiment, extraDomains: readonly string[] = [], dataset: DatasetOptions = {}): Promise<RunContext> {
+export async function prepareRun(
+  loaded: LoadedExperiment,
+  extraDomains: readonly string[] = [],
+  dataset: DatasetOptions = {},
+  /** Encode states only for this split of these domains (commands that score nothing else). */
+  only?: { split: SplitName; domains: readonly string[] },
+): Promise<RunContext> {
   const { config } = loaded;
   const manifest = await ensureDataset(config, loaded.file, loaded.sets, dataset);
   const trainIds = domainIds(manifest, config.domains.train, 'domains.train', loaded.file);
@@ -92,16 +100,22 @@ export async function prepareRun(loaded: LoadedExperiment, extraDomains: readonl
     if (d.splits.train.rows === 0) throw new DataError(`domain "${d.name}" has no training rows in ${config.dataset_dir}`);
   }
   const extraIds = domainIds(manifest, extraDomains, '--domain', 'command line');
-  const built = await buildModels(config, manifest, splits, trainIds, zeroIds, extraIds, loaded.file);
+  const encodeOnly = only ? { split: only.split, domainIds: domainIds(manifest, only.domains, '--domain', 'command line') } : undefined;
+  const built = await buildModels(config, manifest, splits, trainIds, zeroIds, extraIds, loaded.file, encodeOnly);
   return { loaded, config, manifest, splits, trainIds, zeroIds, built };
 }
 
 /** A finished (or interrupted) run: its config, data and the best-validation weights restored. */
-export async function openTrainedRun(dir: string, extraDomains: readonly string[] = [], dataset: DatasetOptions = {}): Promise<RunContext> {
+export async function openTrainedRun(
+  dir: string,
+  extraDomains: readonly string[] = [],
+  dataset: DatasetOptions = {},
+  only?: { split: SplitName; domains: readonly string[] },
+): Promise<RunContext> {
   requireRunFolder(dir);
   const loaded = loadExperiment(runPaths(dir).config);
   const added = readAddedDomains(dir).map((a) => a.name);
-  const ctx = await prepareRun(loaded, [...new Set([...added, ...extraDomains])], dataset);
+  const ctx = await prepareRun(loaded, [...new Set([...added, ...extraDomains])], dataset, only);
   try {
     for (const unit of ctx.built.units) {
       const best = path.join(runPaths(dir).checkpoints, unit.key, 'best');
@@ -127,6 +141,8 @@ export async function runExperiment(opts: RunOptions): Promise<MetricsFile> {
       command: opts.command,
       config_hash: opts.loaded.hash,
     });
+  } else {
+    await markRunResumed(opts.out);
   }
   const ctx = await prepareRun(opts.loaded, [], opts.dataset);
   try {
@@ -146,11 +162,13 @@ export async function runExperiment(opts: RunOptions): Promise<MetricsFile> {
         resume: opts.resume,
         crashAfterSteps: opts.crashAfterSteps,
         parallel: parallel ?? undefined,
+        onPosition: opts.onPosition,
       }).finally(() => parallel?.close());
       epochs[unit.label ?? 'model'] = res.history;
     }
     const metrics = evaluateRun(ctx, epochs);
     await writeRunOutputs(opts.out, ctx, metrics);
+    await markRunFinished(opts.out);
     return metrics;
   } finally {
     ctx.built.dispose();
@@ -207,11 +225,7 @@ export async function writeRunOutputs(dir: string, ctx: RunContext, metrics: Met
   const { predictions, ...rest } = metrics;
   if (predictions) await writePredictionsCsv(path.join(paths.predictions, 'test.csv'), predictions);
   await atomicWriteJson(paths.metrics, rest);
-  const series = Object.entries(metrics.epochs).flatMap(([k, h]) => [
-    { name: `${k} train loss`, points: h.map((e) => [e.epoch, e.train_loss] as [number, number]) },
-    { name: `${k} valid AUC`, points: h.map((e) => [e.epoch, e.valid_auc] as [number, number]) },
-  ]);
-  await atomicWriteFile(paths.curve, trainingCurveSvg(series, { title: `${ctx.config.name}: training curve`, xLabel: 'epoch', yLabel: 'value' }));
+  await atomicWriteFile(paths.curve, runCurveSvg({ title: ctx.config.name, epochs: metrics.epochs, steps: readStepLosses(paths.log) }));
   await atomicWriteFile(paths.report, renderReport(ctx.config, rest));
   log.info(`wrote ${paths.metrics}, ${paths.report}`);
 }

@@ -2,11 +2,10 @@
  * `unictr eval --run <dir>`: re-score a run from its best checkpoints and rewrite metrics.json,
  * predictions/test.csv and report.md.
  */
-import type { CommandModule } from 'yargs';
 import { readJson } from '../../util/fs.js';
 import { existsSync } from 'node:fs';
 import type { MetricsFile } from '../../train/run.js';
-import { startBackend, rebuildOption, type DatasetArgs, type GlobalArgs } from '../common.js';
+import { startBackend, rebuildOption, type DatasetArgs, type GlobalArgs, type UnictrCommand } from '../common.js';
 import { printMetrics } from './print_metrics.js';
 
 interface EvalArgs extends GlobalArgs, DatasetArgs {
@@ -14,15 +13,17 @@ interface EvalArgs extends GlobalArgs, DatasetArgs {
   json?: boolean;
 }
 
-export const evalCommand: CommandModule<object, EvalArgs> = {
+export const evalCommand: UnictrCommand<EvalArgs> = {
   command: 'eval',
   describe: 'Evaluate a trained run on its test split (and zero-shot domains) from the best checkpoint',
+  examples: [
+    ['unictr eval --run runs/quickstart', 'recompute the quickstart metrics'],
+  ],
   builder: (y) =>
     y
       .option('rebuild', rebuildOption)
       .option('run', { type: 'string', demandOption: true, describe: 'run folder written by "unictr train"' })
-      .option('json', { type: 'boolean', default: false, describe: 'print the metrics as JSON' })
-      .example('$0 eval --run runs/quickstart', 'recompute the quickstart metrics') as never,
+      .option('json', { type: 'boolean', default: false, describe: 'print the metrics as JSON' }) as never,
   handler: async (args) => {
     const { evaluateRun, openTrainedRun, writeRunOutputs } = await import('../../train/run.js');
     const { runPaths } = await import('../../train/run_folder.js');
