@@ -10,6 +10,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { CliArgsError, UserError } from '../util/errors.js';
 import { closest } from '../util/suggest.js';
+import { setQuiet } from '../util/log.js';
 import { BACKEND_CHOICES } from '../runtime/backend.js';
 import { stopActiveProgress } from '../train/progress.js';
 import { ownVersion } from '../train/run_folder.js';
@@ -122,19 +123,27 @@ export function reportError(e: unknown): number {
 }
 
 let signalsInstalled = false;
-/** Ctrl-C / SIGTERM: stop the bar, show the cursor, re-enable line wrap, say where it stopped. */
+/**
+ * Ctrl-C / SIGTERM: stop the bar, show the cursor, re-enable line wrap, say where it stopped, then
+ * exit with 128 + the signal number. The exit waits one turn of the event loop, so that other
+ * listeners of the same signal (clean-up of temp folders and locks) run first.
+ */
 function installSignalHandlers(): void {
   if (signalsInstalled) return;
   signalsInstalled = true;
-  const onSignal = (signal: NodeJS.Signals, code: number) => () => {
+  let handled = false;
+  const onSignal = (code: number) => () => {
+    if (handled) return;
+    handled = true;
+    // No new bar may hide the cursor again while the other listeners run.
+    setQuiet(true);
     stopActiveProgress();
     if (process.stderr.isTTY) process.stderr.write('\x1b[?25h\x1b[?7h');
     process.stderr.write(`\n${currentInterruptNote()}\n`);
-    void signal;
-    process.exit(code);
+    setImmediate(() => process.exit(code));
   };
-  process.once('SIGINT', onSignal('SIGINT', 130));
-  process.once('SIGTERM', onSignal('SIGTERM', 143));
+  process.on('SIGINT', onSignal(130));
+  process.on('SIGTERM', onSignal(143));
 }
 
 const isEntry = process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop() ?? '\u0000');
