@@ -3,6 +3,7 @@
  * manifests, metrics and prompts agree; other names are allowed for custom data.
  */
 import { PAPER_DOMAINS } from './types.js';
+import { editDistance } from '../util/suggest.js';
 
 /** Amazon category file stems that denote a paper domain, mapped to its display name. */
 const ALIASES: Record<string, string> = {
@@ -18,20 +19,6 @@ const ALIASES: Record<string, string> = {
 
 function norm(s: string): string {
   return s.toLowerCase().replace(/[^a-z0-9]/g, '');
-}
-
-function editDistance(a: string, b: string): number {
-  const dp = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = dp[0]!;
-    dp[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cur = dp[j]!;
-      dp[j] = Math.min(dp[j]! + 1, dp[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = cur;
-    }
-  }
-  return dp[b.length]!;
 }
 
 /**

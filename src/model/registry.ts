@@ -6,13 +6,41 @@ import { closestKey, parseConfig, sourceOf, type ConfigSource } from '../util/co
 import type { CtrModel } from './types.js';
 import type { Backbone } from './backbone/types.js';
 import type { VocabSizes } from './layers/feature_embedding.js';
-import { MODEL_ZOO, zooEntry } from './zoo/index.js';
+import { MODEL_ZOO, zooEntry, type ModelAbout } from './zoo/index.js';
 import { UniCtrConfigSchema } from './unictr/config.js';
 import { UniCtr } from './unictr/unictr.js';
 
 export type ModelKind = 'unictr' | 'single' | 'multi';
 
 export const MODEL_NAMES = ['unictr', ...Object.keys(MODEL_ZOO)];
+
+const UNICTR_ABOUT: ModelAbout = {
+  description: 'multi-domain; prompts through a pretrained encoder, ladder DSN per domain plus a general network (zero-shot)',
+  paper: 'Fu et al., A Unified Framework for Multi-Domain CTR Prediction via Large Language Models, ACM TOIS 2024',
+};
+
+export interface RegisteredModel extends ModelAbout {
+  name: string;
+  kind: ModelKind;
+}
+
+/** Every registered model with what it is and where it was published (`unictr models`). */
+export function registeredModels(): RegisteredModel[] {
+  return MODEL_NAMES.map((name) => {
+    const about = name === 'unictr' ? UNICTR_ABOUT : MODEL_ZOO[name]!.about;
+    return { name, kind: modelKind(name), description: about?.description ?? '(no description registered)', paper: about?.paper ?? '(no paper registered)' };
+  });
+}
+
+/**
+ * Validates a config's `model:` block with the chosen model's schema and returns it with every
+ * default filled in (what `unictr config` prints and `train --dry-run` checks).
+ */
+export function validateModelBlock(block: { name: string } & Record<string, unknown>, source: ConfigSource): Record<string, unknown> {
+  const { name, ...options } = block;
+  if (modelKind(name, source) === 'unictr') return { name, ...(parseConfig(UniCtrConfigSchema, options, source, ['model']) as Record<string, unknown>) };
+  return { name, ...(parseConfig(MODEL_ZOO[name]!.options, options, source, ['model']) as Record<string, unknown>) };
+}
 
 export function modelKind(name: string, source: ConfigSource = 'config'): ModelKind {
   if (name === 'unictr') return 'unictr';
@@ -24,16 +52,6 @@ export function modelKind(name: string, source: ConfigSource = 'config'): ModelK
     );
   }
   return e.kind;
-}
-
-/**
- * Check an experiment's `model:` block (name and that model's options) without building anything,
- * so that a bad block is reported before a run folder is made.
- */
-export function validateModelBlock(block: { name: string } & Record<string, unknown>, source: ConfigSource): void {
-  const { name, ...options } = block;
-  if (modelKind(name, source) === 'unictr') parseConfig(UniCtrConfigSchema, options, source, ['model']);
-  else parseConfig(MODEL_ZOO[name]!.options, options, source, ['model']);
 }
 
 export interface CreateModelArgs {

@@ -96,6 +96,7 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
   }
   const order: Exclude<BackendChoice, 'auto'>[] = requested === 'auto' ? ['gpu', 'node', 'wasm', 'cpu'] : [requested];
   const skipped: string[] = [];
+  const failures: { choice: Exclude<BackendChoice, 'auto'>; error: Error }[] = [];
   // tfjs-core registers no gradients and its ESM gradient files do not load under plain Node; the
   // umbrella package's Node bundle registers them all into tfjs-core's global registry.
   await import('@tensorflow/tfjs');
@@ -104,9 +105,7 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
       await tryChoice(choice, opts.threads);
       await tf.ready();
       current = { name: tf.getBackend(), choice, skipped };
-      if (opts.announce) {
-        log.info(`backend: ${choice} (tfjs "${current.name}")${skipped.length ? `; skipped ${skipped.join('; ')}` : ''}`);
-      }
+      if (opts.announce) log.info(backendLine(choice, failures));
       return current;
     } catch (e) {
       const reason = (e as Error).message.split('\n')[0];
@@ -114,9 +113,36 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
         throw new UserError(`backend "${choice}" is not available: ${reason}`);
       }
       skipped.push(`${choice} (${reason})`);
+      failures.push({ choice, error: e as Error });
     }
   }
   throw new UserError(`no tfjs backend could be initialised: ${skipped.join('; ')}`);
+}
+
+const PACKAGE_OF: Record<Exclude<BackendChoice, 'auto'>, string> = {
+  gpu: 'tfjs-node-gpu',
+  node: 'tfjs-node',
+  wasm: 'tfjs-backend-wasm',
+  cpu: 'tfjs-backend-cpu',
+};
+
+/**
+ * The one line every command prints, e.g. `backend: wasm (tfjs-node not installed: see
+ * README#backends)`. The full reasons (with file paths) stay in run.json's `skipped`.
+ */
+export function backendLine(choice: Exclude<BackendChoice, 'auto'>, failures: { choice: Exclude<BackendChoice, 'auto'>; error: Error }[]): string {
+  const missing = (e: Error) => (e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' || /Cannot find (package|module)/.test(e.message);
+  const notes: string[] = [];
+  const notInstalled = failures.filter((f) => missing(f.error)).map((f) => f.choice);
+  // Both native packages are optional; one note covers the pair.
+  if (notInstalled.includes('node')) notes.push('tfjs-node not installed');
+  else if (notInstalled.includes('gpu') && failures.length === 1) notes.push('tfjs-node-gpu not installed');
+  for (const f of failures) {
+    if (missing(f.error)) continue;
+    const reason = f.error.message.split('\n')[0]!.replace(/\s*\(?(\/|[A-Z]:\\)[^\s)]*\)?/g, '').trim();
+    notes.push(`${PACKAGE_OF[f.choice]} failed: ${reason.length > 80 ? reason.slice(0, 77) + '…' : reason}`);
+  }
+  return `backend: ${choice}${notes.length ? ` (${notes.join('; ')}: see README#backends)` : ''}`;
 }
 
 export function backendInfo(): BackendInfo | null {

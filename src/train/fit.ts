@@ -41,6 +41,8 @@ export interface EpochRecord {
   epoch: number;
   train_loss: number;
   valid_auc: number;
+  /** Validation AUC of each domain (NaN where a domain has one class only); absent in old runs. */
+  valid_auc_by_domain?: Record<string, number>;
   lr: number;
   seconds: number;
 }
@@ -85,6 +87,14 @@ export interface FitOptions {
   crashAfterSteps?: number;
   /** Computes each batch's loss and gradients on two threads (Uni-CTR); absent = this thread only. */
   parallel?: BranchParallel;
+  /** Called after every batch with where training stands (epoch and batch, 1-based). */
+  onPosition?: (p: TrainingPosition) => void;
+}
+
+export interface TrainingPosition {
+  label?: string;
+  epoch: number;
+  batch: number;
 }
 
 export interface FitResult {
@@ -138,6 +148,22 @@ export function validationAuc(src: RowSource, scores: ArrayLike<number>, monitor
   return aucs.length ? aucs.reduce((a, b) => a + b, 0) / aucs.length : NaN;
 }
 
+/** Validation AUC of each domain of `src`, by domain name. */
+export function domainAucs(src: RowSource, scores: ArrayLike<number>): Record<string, number> {
+  const labels = labelsOf(src.split, src.rows);
+  const byDomain = new Map<string, number[]>();
+  src.rows.forEach((r, i) => {
+    const d = src.split.domain[r]!;
+    if (!byDomain.has(d)) byDomain.set(d, []);
+    byDomain.get(d)!.push(i);
+  });
+  const out: Record<string, number> = {};
+  for (const [d, idx] of [...byDomain].sort((a, b) => a[0].localeCompare(b[0]))) {
+    out[d] = auc(idx.map((i) => labels[i]!), idx.map((i) => scores[i]!));
+  }
+  return out;
+}
+
 /** Stable sort of split rows by their domain id. */
 export function sortByDomain(rows: Int32Array, domainId: Int32Array): Int32Array {
   const idx = Array.from(rows.keys()).sort((a, b) => domainId[rows[a]!]! - domainId[rows[b]!]! || a - b);
@@ -159,6 +185,8 @@ function scheduleConfig(config: TrainConfig): ScheduleConfig {
 export async function fit(opts: FitOptions): Promise<FitResult> {
   const { model, config } = opts;
   const logw = new JsonlWriter(opts.logFile);
+  // Only runs with several models (one per domain) name the model on each log line.
+  const modelField = opts.label ? { model: opts.label } : {};
   const lastDir = path.join(opts.checkpointDir, 'last');
   const bestDir = path.join(opts.checkpointDir, 'best');
   const named = model.namedVariables();
@@ -237,12 +265,11 @@ export async function fit(opts: FitOptions): Promise<FitResult> {
     }
     const order = Int32Array.from(state.order);
     const nBatches = Math.ceil(order.length / bs);
-    const progress = new Progress(`${opts.label ? opts.label + ' ' : ''}epoch ${state.epoch + 1}/${config.epochs}`, nBatches);
-    progress.update(state.batch_in_epoch, {});
+    const progress = new Progress(`${opts.label ? opts.label + ' ' : ''}epoch ${state.epoch + 1}/${config.epochs}`, nBatches, { unit: 'samples', loss: true });
+    progress.update(state.batch_in_epoch);
+    let samplesDone = 0;
     let accGrads: Map<string, tf.Tensor> | null = null;
     let accCount = 0;
-    const tStart = Date.now();
-    let samplesDone = 0;
 
     while (state.batch_in_epoch < nBatches) {
       const b = state.batch_in_epoch;
@@ -288,10 +315,14 @@ export async function fit(opts: FitOptions): Promise<FitResult> {
         disposeBatch(batch);
         labels.dispose();
       }
+      // Let timers and signal handlers run (Ctrl-C, progress redraws): the steps themselves only
+      // yield to microtasks.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       state.loss_sum += lossValue;
       state.loss_count++;
       state.batch_in_epoch++;
       samplesDone += rows.length;
+      opts.onPosition?.({ label: opts.label, epoch: state.epoch + 1, batch: state.batch_in_epoch });
       const lastOfEpoch = state.batch_in_epoch === nBatches;
       if (accCount === accum || lastOfEpoch) {
         const grads = accGrads!;
@@ -313,7 +344,7 @@ export async function fit(opts: FitOptions): Promise<FitResult> {
         schedule.onStepEnd();
         logw.write({
           event: 'step',
-          model: opts.label ?? null,
+          ...modelField,
           epoch: state.epoch + 1,
           batch: state.batch_in_epoch,
           step: state.global_step,
@@ -321,11 +352,7 @@ export async function fit(opts: FitOptions): Promise<FitResult> {
           lr,
           grad_norm: gradNorm,
         });
-        const secs = (Date.now() - tStart) / 1000;
-        progress.update(state.batch_in_epoch, {
-          loss: state.loss_sum / state.loss_count,
-          rate: samplesDone / Math.max(secs, 1e-9),
-        });
+        progress.update(state.batch_in_epoch, { loss: state.loss_sum / state.loss_count, items: samplesDone });
         if (config.checkpoint_every_steps > 0 && state.global_step % config.checkpoint_every_steps === 0 && !lastOfEpoch) {
           await save(lastDir, true);
         }
@@ -343,11 +370,12 @@ export async function fit(opts: FitOptions): Promise<FitResult> {
       epoch: state.epoch + 1,
       train_loss: state.loss_sum / Math.max(1, state.loss_count),
       valid_auc: validAuc,
+      valid_auc_by_domain: domainAucs(opts.valid, scores),
       lr: schedule.lr,
       seconds: (Date.now() - t0) / 1000,
     };
     state.history.push(rec);
-    logw.write({ event: 'epoch', model: opts.label ?? null, ...rec });
+    logw.write({ event: 'epoch', ...modelField, ...rec });
     log.info(
       `${opts.label ? opts.label + ' ' : ''}epoch ${rec.epoch}: train loss ${rec.train_loss.toFixed(4)}, ` +
         `valid AUC ${Number.isNaN(validAuc) ? 'n/a' : validAuc.toFixed(4)} (${rec.seconds.toFixed(1)} s)`,

@@ -49,6 +49,12 @@ export interface BuiltModels {
   dispose(): void;
 }
 
+/** The rows a scoring-only command needs states for. */
+export interface EncodeOnly {
+  split: SplitName;
+  domainIds: number[];
+}
+
 type StatesFor = Partial<Record<SplitName, (rows: Int32Array) => TokenStates>>;
 type TokensFor = Partial<Record<SplitName, (rows: Int32Array) => BatchTensors['tokens']>>;
 
@@ -71,6 +77,8 @@ export async function buildModels(
   extraIds: number[] = [],
   /** Config file, for error messages. */
   source: ConfigSource = 'config',
+  /** Encode only these rows (a command that scores one split of some domains, e.g. zero-shot). */
+  only?: EncodeOnly,
 ): Promise<BuiltModels> {
   const kind = modelKind(config.model.name, source);
   const names = trainIds.map((id) => manifest.domains[id]!.name);
@@ -93,31 +101,42 @@ export async function buildModels(
     const states: StatesFor = {};
     // onnxruntime computes the states when an ONNX export is available (much faster on CPU).
     const encoder = live ? null! : withTruncation(await createStateEncoder(config.backbone, backbone), config.backbone.truncation);
-    // Only the rows of the domains this run touches are encoded (training + zero-shot + extra).
-    const cachedSplits = live ? [] : (['train', 'valid', 'test'] as const);
+    // Only the rows of the domains this run touches are encoded (training + zero-shot + extra),
+    // or, when the caller scores one split only, just the rows it scores.
+    const cachedSplits = live ? [] : only ? [only.split] : (['train', 'valid', 'test'] as const);
     for (const s of cachedSplits) {
       // Zero-shot domains are only ever scored on their test rows.
-      const active = [...new Set([...trainIds, ...extraIds, ...(s === 'test' ? zeroIds : [])])];
+      const active = only ? only.domainIds : [...new Set([...trainIds, ...extraIds, ...(s === 'test' ? zeroIds : [])])];
       const rows = rowsOfDomains(splits[s], active);
       const cacheRow = new Int32Array(splits[s].rows).fill(-1);
       rows.forEach((r, i) => (cacheRow[r] = i));
-      const progress = new Progress(`encoding ${s} prompts`, rows.length);
-      const cache = await openStateCache({
-        root: path.resolve(config.backbone.cache_dir),
-        encoder,
-        prompts: Array.from(rows, (r) => splits[s].prompt[r]!),
-        maxLength: config.backbone.max_length,
-        layers: [...layers],
-        template: manifest.template.text,
-        dtype: ({ int8: 'int8', fp16: 'float16', fp32: 'float32' } as const)[config.backbone.cache_dtype],
-        budgetBytes: config.backbone.cache_budget_gb * 1e9,
-        onProgress: (done) => progress.update(done, {}),
-      });
-      progress.stop();
+      // The bar appears once encoding starts: a cache hit draws none.
+      let progress: Progress | null = null;
+      let cache: StateCache;
+      try {
+        cache = await openStateCache({
+          root: path.resolve(config.backbone.cache_dir),
+          encoder,
+          prompts: Array.from(rows, (r) => splits[s].prompt[r]!),
+          maxLength: config.backbone.max_length,
+          layers: [...layers],
+          template: manifest.template.text,
+          dtype: ({ int8: 'int8', fp16: 'float16', fp32: 'float32' } as const)[config.backbone.cache_dtype],
+          budgetBytes: config.backbone.cache_budget_gb * 1e9,
+          onProgress: (done) => {
+            progress ??= new Progress(`encoding ${s} prompts`, rows.length, { unit: 'prompts', loss: false });
+            progress.update(done);
+          },
+        });
+      } finally {
+        (progress as Progress | null)?.stop();
+      }
+      if (!cache.built) log.info(`${s} states cached (${rows.length.toLocaleString('en-US')} prompts)`);
       caches.push(cache);
+      const split = s;
       states[s] = (want) => {
         const idx = Int32Array.from(want, (r) => cacheRow[r]!);
-        if (idx.some((i) => i < 0)) throw new Error(`state cache of the ${s} split does not hold some requested rows`);
+        if (idx.some((i) => i < 0)) throw new Error(`state cache of the ${split} split does not hold some requested rows`);
         return cache.batch(idx);
       };
     }

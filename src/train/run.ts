@@ -12,16 +12,16 @@ import { sourceOf } from '../util/config.js';
 import { modelKind, validateModelBlock } from '../model/registry.js';
 import { loadExperiment, type Experiment, type LoadedExperiment } from './experiment.js';
 import { BranchParallel } from './branch_parallel.js';
-import { fit, predictRows, type EpochRecord, type RowSource, type TrainerState } from './fit.js';
+import { fit, predictRows, type EpochRecord, type RowSource, type TrainerState, type TrainingPosition } from './fit.js';
 import { labelsOf } from './batches.js';
 import { auc, summarize, type MetricSummary } from './metrics.js';
-import { checkRunTarget, lockRunFolder, requireRunFolder, runPaths, writePredictionsCsv, writeRunHeader } from './run_folder.js';
+import { checkRunTarget, lockRunFolder, markRunFinished, markRunResumed, readStepLosses, requireRunFolder, runPaths, writePredictionsCsv, writeRunHeader } from './run_folder.js';
 import { checkpointExists, loadCheckpoint, readCheckpointTrainer, restoreVariables } from './checkpoint.js';
 import { ensureDataset, loadAllSplits, type DatasetOptions } from './dataset_access.js';
 import { buildModels, type BuiltModels } from './model_setup.js';
 import { renderReport } from './report.js';
 import { readAddedDomains, restoreAddedDomains } from './add_domain.js';
-import { trainingCurveSvg } from './plot.js';
+import { runCurveSvg } from './plot.js';
 
 export interface RunOptions {
   loaded: LoadedExperiment;
@@ -36,6 +36,8 @@ export interface RunOptions {
   crashAfterSteps?: number;
   /** What to do when the dataset folder does not match the `data:` block. */
   dataset?: DatasetOptions;
+  /** Where training stands, after every batch (for the interrupt message). */
+  onPosition?: (p: TrainingPosition) => void;
 }
 
 export interface DomainMetrics extends MetricSummary {
@@ -86,7 +88,13 @@ export interface RunContext {
 }
 
 /** Dataset, splits and freshly initialised model(s) of an experiment. Dispose `built` after use. */
-export async function prepareRun(loaded: LoadedExperiment, extraDomains: readonly string[] = [], dataset: DatasetOptions = {}): Promise<RunContext> {
+export async function prepareRun(
+  loaded: LoadedExperiment,
+  extraDomains: readonly string[] = [],
+  dataset: DatasetOptions = {},
+  /** Encode states only for this split of these domains (commands that score nothing else). */
+  only?: { split: SplitName; domains: readonly string[] },
+): Promise<RunContext> {
   const { config } = loaded;
   const manifest = await ensureDataset(config, loaded.file, loaded.sets, dataset);
   const trainIds = domainIds(manifest, config.domains.train, 'domains.train', loaded.file);
@@ -97,16 +105,22 @@ export async function prepareRun(loaded: LoadedExperiment, extraDomains: readonl
     if (d.splits.train.rows === 0) throw new DataError(`domain "${d.name}" has no training rows in ${config.dataset_dir}`);
   }
   const extraIds = domainIds(manifest, extraDomains, '--domain', 'command line');
-  const built = await buildModels(config, manifest, splits, trainIds, zeroIds, extraIds, loaded.sources);
+  const encodeOnly = only ? { split: only.split, domainIds: domainIds(manifest, only.domains, '--domain', 'command line') } : undefined;
+  const built = await buildModels(config, manifest, splits, trainIds, zeroIds, extraIds, loaded.sources, encodeOnly);
   return { loaded, config, manifest, splits, trainIds, zeroIds, built };
 }
 
 /** A finished (or interrupted) run: its config, data and the best-validation weights restored. */
-export async function openTrainedRun(dir: string, extraDomains: readonly string[] = [], dataset: DatasetOptions = {}): Promise<RunContext> {
+export async function openTrainedRun(
+  dir: string,
+  extraDomains: readonly string[] = [],
+  dataset: DatasetOptions = {},
+  only?: { split: SplitName; domains: readonly string[] },
+): Promise<RunContext> {
   requireRunFolder(dir);
   const loaded = loadExperiment(runPaths(dir).config);
   const added = readAddedDomains(dir).map((a) => a.name);
-  const ctx = await prepareRun(loaded, [...new Set([...added, ...extraDomains])], dataset);
+  const ctx = await prepareRun(loaded, [...new Set([...added, ...extraDomains])], dataset, only);
   try {
     for (const unit of ctx.built.units) {
       const best = path.join(runPaths(dir).checkpoints, unit.key, 'best');
@@ -175,6 +189,7 @@ export async function runExperiment(opts: RunOptions): Promise<MetricsFile> {
   try {
     if (opts.resume) {
       if (!rewindLog(opts.out, ctx)) log.warn(`${opts.out} has no checkpoint yet: the run starts again from epoch 1`);
+      await markRunResumed(opts.out);
     } else {
       if (opts.overwrite) await discardDir(opts.out);
       await ensureDir(opts.out);
@@ -201,11 +216,13 @@ export async function runExperiment(opts: RunOptions): Promise<MetricsFile> {
         resume: opts.resume,
         crashAfterSteps: opts.crashAfterSteps,
         parallel: parallel ?? undefined,
+        onPosition: opts.onPosition,
       }).finally(() => parallel?.close());
       epochs[unit.label ?? 'model'] = res.history;
     }
     const metrics = evaluateRun(ctx, epochs);
     await writeRunOutputs(opts.out, ctx, metrics);
+    await markRunFinished(opts.out);
     return metrics;
   } finally {
     ctx.built.dispose();
@@ -263,11 +280,7 @@ export async function writeRunOutputs(dir: string, ctx: RunContext, metrics: Met
   const { predictions, ...rest } = metrics;
   if (predictions) await writePredictionsCsv(path.join(paths.predictions, 'test.csv'), predictions);
   await atomicWriteJson(paths.metrics, rest);
-  const series = Object.entries(metrics.epochs).flatMap(([k, h]) => [
-    { name: `${k} train loss`, points: h.map((e) => [e.epoch, e.train_loss] as [number, number]) },
-    { name: `${k} valid AUC`, points: h.map((e) => [e.epoch, e.valid_auc] as [number, number]) },
-  ]);
-  await atomicWriteFile(paths.curve, trainingCurveSvg(series, { title: `${ctx.config.name}: training curve`, xLabel: 'epoch', yLabel: 'value' }));
+  await atomicWriteFile(paths.curve, runCurveSvg({ title: ctx.config.name, epochs: metrics.epochs, steps: readStepLosses(paths.log) }));
   await atomicWriteFile(paths.report, renderReport(ctx.config, rest));
   log.info(`wrote ${paths.metrics}, ${paths.report}`);
 }

@@ -10,12 +10,13 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
-import { atomicWriteFile, atomicWriteJson, rethrowAsOutputError } from '../util/fs.js';
+import { atomicWriteFile, atomicWriteJson, readJson, rethrowAsOutputError } from '../util/fs.js';
 import { OutputError, RunFolderError } from '../util/errors.js';
 import { acquireLock, type Lock } from '../util/lock.js';
+import type { StepLoss } from './plot.js';
 
 export const runPaths = (dir: string) => ({
   config: path.join(dir, 'config.yaml'),
@@ -36,33 +37,46 @@ function gitCommit(): string | null {
   }
 }
 
+/**
+ * The installed version of `name`, read from its package.json on disk (found the way Node finds
+ * packages: node_modules folders upwards from here). Packages with an `exports` map do not export
+ * their package.json, so require.resolve cannot be used.
+ */
+export function installedVersion(name: string, from = path.dirname(fileURLToPath(import.meta.url))): string | null {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    const pj = path.join(dir, 'node_modules', name, 'package.json');
+    if (existsSync(pj)) {
+      try {
+        return (JSON.parse(readFileSync(pj, 'utf8')) as { version?: string }).version ?? null;
+      } catch {
+        return null;
+      }
+    }
+    if (path.dirname(dir) === dir) return null;
+  }
+}
+
 function packageVersions(): Record<string, string | null> {
-  const require = createRequire(import.meta.url);
   const names = [
     '@tensorflow/tfjs-core',
     '@tensorflow/tfjs-backend-wasm',
     '@tensorflow/tfjs-node',
     '@tensorflow/tfjs-node-gpu',
     '@huggingface/transformers',
+    'onnxruntime-node',
     '@duckdb/node-api',
     'apache-arrow',
   ];
   const out: Record<string, string | null> = {};
-  for (const n of names) {
-    try {
-      const pj = require.resolve(`${n}/package.json`);
-      out[n] = (JSON.parse(readFileSync(pj, 'utf8')) as { version: string }).version;
-    } catch {
-      out[n] = null;
-    }
-  }
-  const own = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../package.json');
-  try {
-    out['unictr-ts'] = (JSON.parse(readFileSync(own, 'utf8')) as { version: string }).version;
-  } catch {
-    out['unictr-ts'] = null;
-  }
+  for (const n of names) out[n] = installedVersion(n);
+  out['unictr-ts'] = ownVersion();
   return out;
+}
+
+/** This package's version (package.json at the repository root). */
+export function ownVersion(): string {
+  const own = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../package.json');
+  return (JSON.parse(readFileSync(own, 'utf8')) as { version: string }).version;
 }
 
 export interface RunInfo {
@@ -126,6 +140,53 @@ function ensureDirSync(dir: string, shownAs: string): void {
   } catch (e) {
     rethrowAsOutputError(e, shownAs);
   }
+}
+
+/**
+ * Records when the run finished and how long it took (wall clock since `started_at`; a resumed run
+ * also lists when each resume started).
+ */
+export async function markRunFinished(dir: string): Promise<void> {
+  const p = runPaths(dir);
+  if (!existsSync(p.run)) return;
+  const info = await readJson<Record<string, unknown>>(p.run);
+  const finished = new Date();
+  const started = Date.parse(String(info.started_at));
+  await atomicWriteJson(p.run, {
+    ...info,
+    finished_at: finished.toISOString(),
+    duration_s: Number.isFinite(started) ? Math.round((finished.getTime() - started) / 100) / 10 : null,
+  });
+}
+
+/** Records a resume in run.json (the run keeps its first `started_at`). */
+export async function markRunResumed(dir: string): Promise<void> {
+  const p = runPaths(dir);
+  if (!existsSync(p.run)) return;
+  const info = await readJson<Record<string, unknown> & { resumed_at?: string[] }>(p.run);
+  await atomicWriteJson(p.run, { ...info, resumed_at: [...(info.resumed_at ?? []), new Date().toISOString()] });
+}
+
+/**
+ * Per-step training losses from log.jsonl. Steps redone after a resume appear twice in the log;
+ * the later line wins.
+ */
+export function readStepLosses(file: string): StepLoss[] {
+  if (!existsSync(file)) return [];
+  const byKey = new Map<string, StepLoss>();
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    let e: { event?: string; model?: string | null; step?: number; loss?: number };
+    try {
+      e = JSON.parse(line) as typeof e;
+    } catch {
+      continue; // a line cut by a crash
+    }
+    if (e.event !== 'step' || typeof e.step !== 'number' || typeof e.loss !== 'number') continue;
+    const model = typeof e.model === 'string' ? e.model : undefined;
+    byKey.set(`${model ?? ''}\u0000${e.step}`, { ...(model ? { model } : {}), step: e.step, loss: e.loss });
+  }
+  return [...byKey.values()].sort((a, b) => (a.model ?? '').localeCompare(b.model ?? '') || a.step - b.step);
 }
 
 export function requireRunFolder(dir: string): void {

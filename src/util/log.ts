@@ -1,21 +1,50 @@
 /**
  * Console logging (to stderr, so stdout stays clean for --json output) and a JSONL event writer.
+ *
+ * On a terminal, while a progress bar is drawn, lines go through the bar (printed above it), so
+ * the bar is never overwritten. On a pipe or in CI every line starts with a UTC timestamp.
  */
 import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { rethrowAsOutputError } from './fs.js';
 
 let quiet = false;
+/** Quiet drops progress output (bars and per-step lines); summaries and warnings stay. */
 export function setQuiet(q: boolean): void {
   quiet = q;
 }
+export function isQuiet(): boolean {
+  return quiet;
+}
+
+type LineSink = (line: string) => void;
+let sink: LineSink | null = null;
+/** While a progress bar is active it takes the lines, to print them above itself. */
+export function setLineSink(s: LineSink | null): void {
+  sink = s;
+}
+
+/** A plain (non-terminal) stream gets timestamps, so logs of long runs can be read afterwards. */
+export function stamped(line: string): string {
+  return process.stderr.isTTY ? line : `${new Date().toISOString().slice(0, 19)}Z ${line}`;
+}
+
+function emit(line: string): void {
+  if (sink) sink(line);
+  else process.stderr.write(stamped(line) + '\n');
+}
 
 export const log = {
+  /** A summary line: kept under --quiet. */
   info(msg: string): void {
-    if (!quiet) process.stderr.write(msg + '\n');
+    emit(msg);
+  },
+  /** Progress detail: dropped under --quiet. */
+  progress(msg: string): void {
+    if (!quiet) emit(msg);
   },
   warn(msg: string): void {
-    process.stderr.write(`warning: ${msg}\n`);
+    emit(`warning: ${msg}`);
   },
 };
 

@@ -2,11 +2,12 @@
  * `unictr add-domain --run <dir> --domain <name>`: freeze a trained Uni-CTR model and train only a
  * new domain-specific network for `name` (paper Table IV).
  */
-import type { CommandModule } from 'yargs';
 import { parseConfig } from '../../util/config.js';
 import { TrainConfigSchema } from '../../train/train_config.js';
 import { applySets, KeySources } from '../../util/config.js';
-import { startBackend, setOption, rebuildOption, type DatasetArgs, type GlobalArgs } from '../common.js';
+import { startBackend, setOption, jsonOption, rebuildOption, type DatasetArgs, type GlobalArgs, type UnictrCommand } from '../common.js';
+import path from 'node:path';
+import { log } from '../../util/log.js';
 import { printMetrics } from './print_metrics.js';
 
 interface AddDomainArgs extends GlobalArgs, DatasetArgs {
@@ -16,19 +17,22 @@ interface AddDomainArgs extends GlobalArgs, DatasetArgs {
   json?: boolean;
 }
 
-export const addDomainCommand: CommandModule<object, AddDomainArgs> = {
+export const addDomainCommand: UnictrCommand<AddDomainArgs> = {
   command: 'add-domain',
   describe: 'Add a new domain to a trained Uni-CTR run, training only its new DSN',
+  examples: [
+    ['unictr add-domain --run runs/quickstart --domain "All Beauty"', 'train a DSN for All Beauty only'],
+  ],
   builder: (y) =>
     y
       .option('rebuild', rebuildOption)
       .option('run', { type: 'string', demandOption: true, describe: 'Uni-CTR run folder' })
       .option('domain', { type: 'string', demandOption: true, describe: 'domain name in the run\'s dataset' })
       .option('set', { ...setOption, describe: 'override train.* keys for this step, e.g. --set train.epochs=3' })
-      .option('json', { type: 'boolean', default: false })
-      .example('$0 add-domain --run runs/quickstart --domain "All Beauty"', 'train a DSN for All Beauty only') as never,
+      .option('json', jsonOption) as never,
   handler: async (args) => {
-    const { openTrainedRun } = await import('../../train/run.js');
+    const { openTrainedRun, slug } = await import('../../train/run.js');
+    const { runPaths } = await import('../../train/run_folder.js');
     const { addDomainToRun } = await import('../../train/add_domain.js');
     const { lockRunFolder, requireRunFolder } = await import('../../train/run_folder.js');
     requireRunFolder(args.run);
@@ -41,6 +45,7 @@ export const addDomainCommand: CommandModule<object, AddDomainArgs> = {
       const train = parseConfig(TrainConfigSchema, overrides.train, sources, ['train']);
       const res = await addDomainToRun(args.run, ctx, args.domain, train);
       printMetrics({ test: { [args.domain]: res.metrics }, zero_shot: {} }, Boolean(args.json));
+      log.info(`wrote ${path.join(args.run, 'checkpoints', `added-${slug(args.domain)}`)}, ${path.join(runPaths(args.run).predictions, `added_${slug(args.domain)}.csv`)}, ${runPaths(args.run).metrics}`);
     } finally {
       ctx.built.dispose();
     }

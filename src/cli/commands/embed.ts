@@ -5,14 +5,13 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { CommandModule } from 'yargs';
 import { Field, FixedSizeList, Float32, Int32, makeData, RecordBatch, Schema, Struct, Table, Utf8, tableToIPC, type Data } from 'apache-arrow';
 import { createStateEncoder, type BackboneSpec, type StateEngine } from '../../model/backbone/index.js';
 import type { StateEncoder } from '../../model/backbone/encoder_cache.js';
 import { CliArgsError, DataError } from '../../util/errors.js';
 import { atomicWriteFile } from '../../util/fs.js';
 import { log } from '../../util/log.js';
-import { startBackend, type GlobalArgs } from '../common.js';
+import { startBackend, type GlobalArgs, type UnictrCommand } from '../common.js';
 
 interface EmbedArgs extends GlobalArgs {
   model: string;
@@ -59,7 +58,7 @@ export async function embedTexts(
       result.pooled.push(v);
       result.states?.forEach((perLayer, k) => perLayer.push(out[k]!.slice(i * s * d, (i * s + len) * d)));
     }
-    log.info(`embedded ${Math.min(start + opts.batchSize, texts.length)}/${texts.length}`);
+    log.progress(`embedded ${Math.min(start + opts.batchSize, texts.length)}/${texts.length}`);
   }
   return result;
 }
@@ -114,9 +113,13 @@ export function modelSpec(model: string): BackboneSpec {
   return model === 'use-lite' ? { kind: 'use-lite', tuning: 'frozen' } : { kind: 'hf', path: model, tuning: 'frozen' };
 }
 
-export const embedCommand: CommandModule<object, EmbedArgs> = {
+export const embedCommand: UnictrCommand<EmbedArgs> = {
   command: 'embed',
   describe: 'Write sentence vectors (masked mean of the last layer) of a text file, one text per line',
+  examples: [
+    ['unictr embed --model use-lite --text texts.txt --out vectors.arrow', 'one USE-lite vector per line of texts.txt'],
+    ['unictr embed --model test/fixtures/tiny-bert --text texts.txt --out states.json --all-layers --format json', 'every layer of a Hugging Face folder'],
+  ],
   builder: (y) =>
     y
       .option('model', { type: 'string', demandOption: true, describe: 'Hugging Face model folder, or "use-lite" (built in)' })

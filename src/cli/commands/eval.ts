@@ -4,11 +4,10 @@
  * training run's results are never replaced by accident; `--overwrite` rewrites the run's own files.
  */
 import path from 'node:path';
-import type { CommandModule } from 'yargs';
 import { readJson } from '../../util/fs.js';
 import { existsSync } from 'node:fs';
 import type { MetricsFile } from '../../train/run.js';
-import { startBackend, rebuildOption, type DatasetArgs, type GlobalArgs } from '../common.js';
+import { startBackend, rebuildOption, type DatasetArgs, type GlobalArgs, type UnictrCommand } from '../common.js';
 import { printMetrics } from './print_metrics.js';
 
 interface EvalArgs extends GlobalArgs, DatasetArgs {
@@ -17,9 +16,12 @@ interface EvalArgs extends GlobalArgs, DatasetArgs {
   overwrite?: boolean;
 }
 
-export const evalCommand: CommandModule<object, EvalArgs> = {
+export const evalCommand: UnictrCommand<EvalArgs> = {
   command: 'eval',
   describe: 'Evaluate a trained run on its test split (and zero-shot domains) from the best checkpoint',
+  examples: [
+    ['unictr eval --run runs/quickstart', 'recompute the quickstart metrics into runs/quickstart/eval/'],
+  ],
   builder: (y) =>
     y
       .option('rebuild', rebuildOption)
@@ -29,8 +31,7 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
         type: 'boolean',
         default: false,
         describe: "replace the run's own metrics.json, report.md and predictions (default: write them into <run>/eval/)",
-      })
-      .example('$0 eval --run runs/quickstart', 'recompute the quickstart metrics into runs/quickstart/eval/') as never,
+      }) as never,
   handler: async (args) => {
     const { evaluateRun, openTrainedRun, writeRunOutputs } = await import('../../train/run.js');
     const { lockRunFolder, requireRunFolder, runPaths } = await import('../../train/run_folder.js');

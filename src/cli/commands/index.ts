@@ -1,7 +1,7 @@
 /**
  * Every CLI command, in the order `unictr --help` lists them. One command per file.
  */
-import type { CommandModule } from 'yargs';
+import type { AnyCommand } from '../common.js';
 import { prepareCommand } from './prepare.js';
 import { inspectCommand } from './inspect.js';
 import { trainCommand } from './train.js';
@@ -12,12 +12,15 @@ import { predictCommand } from './predict.js';
 import { quickstartCommand } from './quickstart.js';
 import { embedCommand } from './embed.js';
 import { compareCommand } from './compare.js';
+import { modelsCommand } from './models.js';
+import { configCommand } from './config.js';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [
+export const commands: AnyCommand[] = [
   quickstartCommand,
   prepareCommand,
   inspectCommand,
+  modelsCommand,
+  configCommand,
   trainCommand,
   evalCommand,
   zeroShotCommand,
@@ -25,4 +28,4 @@ export const commands: CommandModule<any, any>[] = [
   predictCommand,
   compareCommand,
   embedCommand,
- ];
+];

@@ -2,13 +2,13 @@
  * `unictr inspect <dir> [--samples N]`: per-domain split counts and sample prompts of a processed
  * dataset folder.
  */
-import type { CommandModule } from 'yargs';
-import { announceNoBackend, type GlobalArgs } from '../common.js';
-import { SPLITS, type Manifest } from '../../data/types.js';
+import { announceNoBackend, jsonOption, type GlobalArgs, type UnictrCommand } from '../common.js';
+import { SPLITS, type Manifest, type SplitColumns } from '../../data/types.js';
 
 interface InspectArgs extends GlobalArgs {
   dir: string;
   samples: number;
+  json: boolean;
 }
 
 /** Table of rows/positives per domain and split. */
@@ -38,17 +38,39 @@ export function formatDuplicates(m: Manifest): string {
   return `exact duplicate review rows (same user, item, rating, time): ${n} ${dedupe ? 'removed' : 'kept (data.dedupe: false)'} (${per.join(', ')})`;
 }
 
-export const inspectCommand: CommandModule<object, InspectArgs> = {
+/** `k` rows of a domain, evenly spaced over its rows, so late rows (with histories) show up too. */
+function sampleRows(split: SplitColumns, domainId: number, k: number): number[] {
+  const idx: number[] = [];
+  for (let i = 0; i < split.rows; i++) if (split.domainId[i] === domainId) idx.push(i);
+  const n = Math.min(k, idx.length);
+  return Array.from({ length: n }, (_, j) => idx[Math.floor((j * idx.length) / n)]!);
+}
+
+export const inspectCommand: UnictrCommand<InspectArgs> = {
   command: 'inspect <dir>',
   describe: 'Show per-domain split counts and sample prompts of a processed dataset folder',
+  examples: [
+    ['unictr inspect runs/data/tiny --samples 1', 'counts and one sample prompt per domain'],
+    ['unictr inspect runs/data/tiny --json', 'the counts as JSON'],
+  ],
   builder: (y) =>
     y
       .positional('dir', { type: 'string', demandOption: true, describe: 'folder written by "unictr prepare"' })
-      .option('samples', { type: 'number', default: 2, describe: 'sample prompts per domain (from train)' }) as never,
+      .option('samples', { type: 'number', default: 2, describe: 'sample prompts per domain (from train)' })
+      .option('json', { ...jsonOption, describe: 'print the manifest (counts, vocab sizes, template) and the samples as JSON' }) as never,
   handler: async (args) => {
     announceNoBackend(args);
     const { loadSplit, readManifest } = await import('../../data/dataset.js');
     const m = await readManifest(args.dir);
+    if (args.json) {
+      const samples: Record<string, { label: number; prompt: string }[]> = {};
+      if (args.samples > 0) {
+        const train = await loadSplit(args.dir, 'train');
+        for (const d of m.domains) samples[d.name] = sampleRows(train, d.id, args.samples).map((i) => ({ label: train.label[i]!, prompt: train.prompt[i]! }));
+      }
+      process.stdout.write(JSON.stringify({ dir: args.dir, manifest: m, samples }, null, 2) + '\n');
+      return;
+    }
     const out: string[] = [
       `dataset ${args.dir} (schema ${m.schema_version}, template ${m.template.name}, config ${m.config_hash.slice(0, 12)})`,
       formatCounts(m),
@@ -59,14 +81,7 @@ export const inspectCommand: CommandModule<object, InspectArgs> = {
       const train = await loadSplit(args.dir, 'train');
       for (const d of m.domains) {
         out.push(`\n${d.name}:`);
-        const idx: number[] = [];
-        for (let i = 0; i < train.rows; i++) if (train.domainId[i] === d.id) idx.push(i);
-        // Evenly spaced over the domain's rows, so late rows (with histories) show up too.
-        const k = Math.min(args.samples, idx.length);
-        for (let j = 0; j < k; j++) {
-          const i = idx[Math.floor((j * idx.length) / k)]!;
-          out.push(`  [label ${train.label[i]}] ${train.prompt[i]}`);
-        }
+        for (const i of sampleRows(train, d.id, args.samples)) out.push(`  [label ${train.label[i]}] ${train.prompt[i]}`);
       }
     }
     process.stdout.write(out.join('\n') + '\n');

@@ -3,11 +3,10 @@
  * run's processed dataset and write probabilities (CSV or Arrow IPC).
  */
 import path from 'node:path';
-import type { CommandModule } from 'yargs';
 import { atomicWriteFile } from '../../util/fs.js';
 import { CliArgsError } from '../../util/errors.js';
 import { SPLITS, type SplitName } from '../../data/types.js';
-import { startBackend, rebuildOption, type DatasetArgs, type GlobalArgs } from '../common.js';
+import { startBackend, rebuildOption, type DatasetArgs, type GlobalArgs, type UnictrCommand } from '../common.js';
 
 interface PredictArgs extends GlobalArgs, DatasetArgs {
   run: string;
@@ -18,9 +17,12 @@ interface PredictArgs extends GlobalArgs, DatasetArgs {
   format?: 'csv' | 'arrow';
 }
 
-export const predictCommand: CommandModule<object, PredictArgs> = {
+export const predictCommand: UnictrCommand<PredictArgs> = {
   command: 'predict',
   describe: 'Score rows of the run\'s dataset and write probabilities as CSV or Arrow',
+  examples: [
+    ['unictr predict --run runs/quickstart --split test --out runs/quickstart/scores.arrow', 'score the test split'],
+  ],
   builder: (y) =>
     y
       .option('rebuild', rebuildOption)
@@ -32,8 +34,7 @@ export const predictCommand: CommandModule<object, PredictArgs> = {
         describe: 'score every row with this head: "general" (Uni-CTR) or a training domain\'s name; default: own domain, unseen domains zero-shot',
       })
       .option('out', { type: 'string', demandOption: true, describe: 'output file (.csv or .arrow)' })
-      .option('format', { choices: ['csv', 'arrow'] as const, describe: 'default: from the --out extension' })
-      .example('$0 predict --run runs/quickstart --split test --out runs/quickstart/scores.arrow', 'score the test split') as never,
+      .option('format', { choices: ['csv', 'arrow'] as const, describe: 'default: from the --out extension' }) as never,
   handler: async (args) => {
     const { tableFromArrays, tableToIPC } = await import('apache-arrow');
     const { domainIds, openTrainedRun } = await import('../../train/run.js');

@@ -1,8 +1,7 @@
 /**
  * `unictr prepare --config <yaml> --out <dir> [--set k=v ...]`: raw sources → processed dataset.
  */
-import type { CommandModule } from 'yargs';
-import { announceNoBackend, type GlobalArgs } from '../common.js';
+import { announceNoBackend, type GlobalArgs, type UnictrCommand } from '../common.js';
 import { formatCounts } from './inspect.js';
 
 interface PrepareArgs extends GlobalArgs {
@@ -11,9 +10,12 @@ interface PrepareArgs extends GlobalArgs {
   set?: string[];
 }
 
-export const prepareCommand: CommandModule<object, PrepareArgs> = {
+export const prepareCommand: UnictrCommand<PrepareArgs> = {
   command: 'prepare',
   describe: 'Read raw reviews + metadata, preprocess (spec §1), write Arrow splits, manifest and vocabularies',
+  examples: [
+    ['unictr prepare --config experiments/amazon-local.yaml --out runs/data/amazon', 'the shipped Amazon data as a processed dataset'],
+  ],
   builder: (y) =>
     y
       .option('config', { type: 'string', demandOption: true, describe: 'experiment YAML with a data: block' })

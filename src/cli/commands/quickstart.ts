@@ -5,8 +5,7 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { CommandModule } from 'yargs';
-import { setOption, startBackend, rebuildOption, type DatasetArgs, type GlobalArgs } from '../common.js';
+import { setInterruptNote, setOption, startBackend, rebuildOption, type DatasetArgs, type GlobalArgs, type UnictrCommand } from '../common.js';
 import { printMetrics } from './print_metrics.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -16,11 +15,15 @@ interface QuickstartArgs extends GlobalArgs, DatasetArgs {
   config: string;
   set?: string[];
   overwrite?: boolean;
+  seed?: number;
 }
 
-export const quickstartCommand: CommandModule<object, QuickstartArgs> = {
+export const quickstartCommand: UnictrCommand<QuickstartArgs> = {
   command: 'quickstart',
   describe: 'The main job: real Amazon data → Uni-CTR (frozen USE-lite) → test + zero-shot metrics',
+  examples: [
+    ['unictr quickstart', 'about 6 to 7 minutes on 2 CPU cores (see README, Measured)'],
+  ],
   builder: (y) =>
     y
       .option('out', { type: 'string', default: 'runs/quickstart', describe: 'run folder' })
@@ -28,14 +31,18 @@ export const quickstartCommand: CommandModule<object, QuickstartArgs> = {
       .option('config', { type: 'string', default: path.join(ROOT, 'experiments/quickstart.yaml'), describe: 'experiment YAML' })
       .option('set', setOption)
       .option('overwrite', { type: 'boolean', default: false, describe: 'replace an earlier quickstart run in --out (otherwise it is an error)' })
-      .example('$0 quickstart', 'about 10 minutes on 2 CPU cores') as never,
+
+      .option('seed', { type: 'number', describe: 'override the seed (same as --set seed=N)' }) as never,
   handler: async (args) => {
     const { loadExperiment } = await import('../../train/experiment.js');
     const { runExperiment } = await import('../../train/run.js');
     const { runPaths } = await import('../../train/run_folder.js');
     const t0 = Date.now();
-    const loaded = loadExperiment(args.config, args.set ?? []);
+    const { withSeed } = await import('./train.js');
+    const loaded = loadExperiment(args.config, withSeed(args.set, args.seed));
     const backend = await startBackend(args);
+    let where = 'before training started';
+    setInterruptNote(() => `interrupted ${where}; resume with \`unictr train --resume ${args.out}\``);
     const metrics = await runExperiment({
       dataset: { rebuild: args.rebuild },
       loaded,
@@ -43,7 +50,9 @@ export const quickstartCommand: CommandModule<object, QuickstartArgs> = {
       overwrite: Boolean(args.overwrite),
       backend: backend.choice,
       command: process.argv.slice(2),
+      onPosition: (p) => (where = `at epoch ${p.epoch} batch ${p.batch}`),
     });
+    setInterruptNote(null);
     process.stdout.write(`\nUni-CTR quickstart (${loaded.config.domains.train.join(', ')}; zero-shot: ${loaded.config.domains.zero_shot.join(', ')})\n`);
     printMetrics(metrics, false);
     const p = runPaths(path.resolve(args.out));

@@ -4,10 +4,9 @@
  */
 import path from 'node:path';
 import { existsSync } from 'node:fs';
-import type { CommandModule } from 'yargs';
 import type { MetricsFile } from '../../train/run.js';
 import { atomicWriteJson, readJson } from '../../util/fs.js';
-import { startBackend, rebuildOption, type DatasetArgs, type GlobalArgs } from '../common.js';
+import { startBackend, jsonOption, rebuildOption, type DatasetArgs, type GlobalArgs, type UnictrCommand } from '../common.js';
 import { printMetrics } from './print_metrics.js';
 
 interface ZeroShotArgs extends GlobalArgs, DatasetArgs {
@@ -16,23 +15,26 @@ interface ZeroShotArgs extends GlobalArgs, DatasetArgs {
   json?: boolean;
 }
 
-export const zeroShotCommand: CommandModule<object, ZeroShotArgs> = {
+export const zeroShotCommand: UnictrCommand<ZeroShotArgs> = {
   command: 'zero-shot',
   describe: 'Score unseen domains zero-shot (Uni-CTR: general network)',
+  examples: [
+    ['unictr zero-shot --run runs/quickstart --domain "All Beauty"', 'the paper\'s zero-shot test'],
+  ],
   builder: (y) =>
     y
       .option('rebuild', rebuildOption)
       .option('run', { type: 'string', demandOption: true, describe: 'run folder written by "unictr train"' })
       .option('domain', { type: 'string', array: true, demandOption: true, describe: 'domain name(s) in the dataset' })
-      .option('json', { type: 'boolean', default: false })
-      .example('$0 zero-shot --run runs/quickstart --domain "All Beauty"', 'the paper\'s zero-shot test') as never,
+      .option('json', jsonOption) as never,
   handler: async (args) => {
     const { domainIds, openTrainedRun, slug, zeroShotEval } = await import('../../train/run.js');
     const { lockRunFolder, requireRunFolder, runPaths, writePredictionsCsv } = await import('../../train/run_folder.js');
     requireRunFolder(args.run);
     lockRunFolder(args.run); // held until the command exits: one writer per run folder
     await startBackend(args);
-    const ctx = await openTrainedRun(args.run, args.domain, { rebuild: args.rebuild });
+    // Only the test rows of the scored domains need states.
+    const ctx = await openTrainedRun(args.run, args.domain, { rebuild: args.rebuild }, { split: 'test', domains: args.domain });
     try {
       const ids = domainIds(ctx.manifest, args.domain, '--domain', 'command line');
       const res = zeroShotEval(ctx, ids);

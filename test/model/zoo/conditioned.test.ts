@@ -95,7 +95,7 @@ test('options are validated with the key named; defaults follow docs/baselines.m
     beta: 2,
     epsilon: 0.25,
   });
-  for (const name of ['pepnet', 'm2m', 'apg', 'adasparse']) assert.match(MODEL_ZOO[name]!.description ?? '', /\(.+ et al\., [A-Za-z]+ 20\d\d\)$/, name);
+  for (const name of ['pepnet', 'm2m', 'apg', 'adasparse']) assert.match(MODEL_ZOO[name]!.about?.paper ?? '', /^.+ et al\., .+, [A-Za-z]+ 20\d\d$/, name);
 });
 
 test('a multi-domain model trained on a single domain works (one-hot of depth 1)', () => {
