@@ -131,6 +131,24 @@ export function validationAuc(src: RowSource, scores: ArrayLike<number>, monitor
   return aucs.length ? aucs.reduce((a, b) => a + b, 0) / aucs.length : NaN;
 }
 
+/**
+ * One epoch's early-stopping decision. A better validation score is an improvement (and the new
+ * best checkpoint). A NaN score (one class only in the validation rows) is neither better nor
+ * worse: it becomes the best checkpoint only while there is none yet, and never counts as a bad
+ * epoch, so such data still trains for every epoch. `patience` P ≥ 1 stops after P epochs in a
+ * row without improvement; P = 0 never stops early (every epoch runs; the best one is kept).
+ */
+export function earlyStopping(
+  state: Pick<TrainerState, 'best_auc' | 'best_epoch' | 'bad_epochs'>,
+  validAuc: number,
+  patience: number,
+): { improved: boolean; badEpochs: number; stop: boolean } {
+  if (Number.isNaN(validAuc)) return { improved: state.best_epoch < 0, badEpochs: state.bad_epochs, stop: false };
+  if (validAuc > state.best_auc) return { improved: true, badEpochs: 0, stop: false };
+  const badEpochs = state.bad_epochs + 1;
+  return { improved: false, badEpochs, stop: patience > 0 && badEpochs >= patience };
+}
+
 /** Stable sort of split rows by their domain id. */
 export function sortByDomain(rows: Int32Array, domainId: Int32Array): Int32Array {
   const idx = Array.from(rows.keys()).sort((a, b) => domainId[rows[a]!]! - domainId[rows[b]!]! || a - b);
@@ -327,16 +345,13 @@ export async function fit(opts: FitOptions): Promise<FitResult> {
     state.order = null;
     state.batch_in_epoch = 0;
     schedule.onEpochEnd();
-    // NaN validation AUC (one class only) counts as "no worse" so such domains still train.
-    const improved = Number.isNaN(validAuc) ? state.best_epoch < 0 : validAuc > state.best_auc;
-    if (improved) {
+    const verdict = earlyStopping(state, validAuc, config.patience);
+    state.bad_epochs = verdict.badEpochs;
+    state.stopped = verdict.stop;
+    if (verdict.improved) {
       state.best_auc = Number.isNaN(validAuc) ? state.best_auc : validAuc;
       state.best_epoch = state.epoch;
-      state.bad_epochs = 0;
       await save(bestDir, false);
-    } else {
-      state.bad_epochs++;
-      if (state.bad_epochs >= Math.max(1, config.patience)) state.stopped = true;
     }
     await save(lastDir, true);
   }

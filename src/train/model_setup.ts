@@ -59,6 +59,11 @@ function sourceFactory(splits: Record<SplitName, SplitColumns>, own: number[], s
   });
 }
 
+/** The experiment's backbone; the experiment seed seeds what it initialises (LoRA A matrices). */
+export function createRunBackbone(config: Experiment): Promise<Backbone> {
+  return createBackbone({ ...config.backbone, seed: config.seed });
+}
+
 export async function buildModels(
   config: Experiment,
   manifest: Manifest,
@@ -76,7 +81,7 @@ export async function buildModels(
   const bs = config.train.eval_batch_size;
 
   if (kind === 'unictr') {
-    const backbone = await createBackbone(config.backbone);
+    const backbone = await createRunBackbone(config);
     const live = config.backbone.tuning !== 'frozen';
     const model = createModel(config.model, { domains: names, vocab, seed: config.seed, backbone, live, source });
     const layers = (model as CtrModel & { stateLayers: readonly number[] }).stateLayers;

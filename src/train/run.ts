@@ -14,7 +14,7 @@ import { labelsOf } from './batches.js';
 import { auc, summarize, type MetricSummary } from './metrics.js';
 import { requireRunFolder, runPaths, writePredictionsCsv, writeRunHeader } from './run_folder.js';
 import { checkpointExists, loadCheckpoint, restoreVariables } from './checkpoint.js';
-import { ensureDataset, loadAllSplits, type DatasetOptions } from './dataset_access.js';
+import { checkSplitIds, ensureDataset, loadAllSplits, type DatasetOptions } from './dataset_access.js';
 import { buildModels, type BuiltModels } from './model_setup.js';
 import { renderReport } from './report.js';
 import { readAddedDomains, restoreAddedDomains } from './add_domain.js';
@@ -86,6 +86,7 @@ export async function prepareRun(loaded: LoadedExperiment, extraDomains: readonl
   const trainIds = domainIds(manifest, config.domains.train, 'domains.train', loaded.file);
   const zeroIds = domainIds(manifest, config.domains.zero_shot, 'domains.zero_shot', loaded.file);
   const splits = await loadAllSplits(config.dataset_dir);
+  checkSplitIds(splits, manifest, config.dataset_dir);
   for (const id of trainIds) {
     const d = manifest.domains[id]!;
     if (d.splits.train.rows === 0) throw new DataError(`domain "${d.name}" has no training rows in ${config.dataset_dir}`);

@@ -34,7 +34,10 @@ export const TrainConfigSchema = z
      * or the AUC of all rows pooled. Also picks a baseline's zero-shot tower.
      */
     monitor: z.enum(['auc_mean', 'auc_pooled']).default('auc_mean'),
-    /** Early stopping: epochs without a better validation score before stopping. */
+    /**
+     * Early stopping: stop after this many epochs in a row without a better validation score;
+     * 0 = never stop early. Either way the weights of the best epoch are kept.
+     */
     patience: z.number().int().min(0).default(1),
     /** Also checkpoint every N optimizer steps inside an epoch (0 = only at epoch ends). */
     checkpoint_every_steps: z.number().int().min(0).default(0),
