@@ -9,13 +9,19 @@ import type { VocabSizes } from './layers/feature_embedding.js';
 import { MODEL_ZOO, zooEntry } from './zoo/index.js';
 import { UniCtrConfigSchema } from './unictr/config.js';
 import { UniCtr } from './unictr/unictr.js';
+import { PooledLr, PooledLrOptions } from './zoo/pooled_lr.js';
 
-export type ModelKind = 'unictr' | 'single' | 'multi';
+/**
+ * unictr: reads backbone states (cache or live); states: a baseline on the frozen states' cache
+ * (pooled_lr); single / multi: the ID-feature baselines of the zoo registry.
+ */
+export type ModelKind = 'unictr' | 'states' | 'single' | 'multi';
 
-export const MODEL_NAMES = ['unictr', ...Object.keys(MODEL_ZOO)];
+export const MODEL_NAMES = ['unictr', 'pooled_lr', ...Object.keys(MODEL_ZOO)];
 
 export function modelKind(name: string): ModelKind {
   if (name === 'unictr') return 'unictr';
+  if (name === 'pooled_lr') return 'states';
   const e = MODEL_ZOO[name];
   if (!e) throw new ConfigError(`key "model.name": unknown model "${name}" (allowed: ${MODEL_NAMES.join(', ')})`);
   return e.kind;
@@ -48,6 +54,12 @@ export function createModel(block: { name: string } & Record<string, unknown>, a
       seed: args.seed,
       backbone: args.live ? args.backbone : undefined,
     });
+  }
+  if (name === 'pooled_lr') {
+    if (!args.backbone) throw new ConfigError(`${source}: model "pooled_lr" needs a backbone`);
+    if (args.live) throw new ConfigError(`${source}: key "backbone.tuning": model "pooled_lr" reads the frozen state cache; use tuning "frozen"`);
+    const o = parseConfig(PooledLrOptions, options, source, ['model']);
+    return new PooledLr({ domains: args.domains, seed: args.seed, hiddenSize: args.backbone.hiddenSize, numLayers: args.backbone.numLayers }, o);
   }
   return zooEntry(name, source).create({ vocab: args.vocab, domains: args.domains, seed: args.seed, options, source, keyPath: ['model'] });
 }

@@ -12,7 +12,8 @@ import { JsonlWriter, log } from '../util/log.js';
 import { TrainingDivergedError } from '../util/errors.js';
 import type { TrainConfig } from './train_config.js';
 import { chunks, disposeBatch, labelsOf, makeBatch } from './batches.js';
-import { totalLoss } from './loss.js';
+import { lossTerms } from './loss.js';
+import { batchNormStats, curveStats, moduleGradNorms, positiveRates } from './diagnostics.js';
 import { auc } from './metrics.js';
 import { Optimizer, type OptimizerState } from './optimizer.js';
 import { LrSchedule, type ScheduleConfig, type ScheduleState } from './schedule.js';
@@ -76,6 +77,8 @@ export interface FitOptions {
   label?: string;
   /** Continue from `checkpointDir/last` when it exists. */
   resume?: boolean;
+  /** Display name of a manifest domain id, for logs (default: the id). */
+  domainName?: (manifestDomainId: number) => string;
   /** Test hook: throw after this many optimizer steps (simulates a crash). */
   crashAfterSteps?: number;
 }
@@ -207,6 +210,42 @@ export async function fit(opts: FitOptions): Promise<FitResult> {
     };
   }
 
+  const domainName = opts.domainName ?? ((d: number) => String(d));
+  const who = opts.label ? `${opts.label}: ` : '';
+  if (state.global_step === 0 && state.epoch === 0) {
+    // Positive rates per split and domain: a drift between train and valid explains a lot.
+    const rates = { train: positiveRates(opts.train, domainName), valid: positiveRates(opts.valid, domainName) };
+    logw.write({ event: 'data', model: opts.label ?? null, positive_rate: rates });
+    for (const [split, r] of Object.entries(rates)) {
+      log.info(`${who}${split} positive rate: ${Object.entries(r).map(([d, x]) => `${d} ${(100 * x.positive_rate).toFixed(1)}% of ${x.rows}`).join(', ')}`);
+    }
+    if (config.output_bias_init === 'prior') {
+      const p = rates.train.all!.positive_rate;
+      const biases = model.outputBiases?.() ?? [];
+      if (biases.length === 0) log.warn(`${who}train.output_bias_init=prior: model "${model.name}" exposes no output bias; left at 0`);
+      const logit = Math.log(Math.min(Math.max(p, 1e-4), 1 - 1e-4) / (1 - Math.min(Math.max(p, 1e-4), 1 - 1e-4)));
+      for (const b of biases) b.assign(tf.fill(b.shape, logit));
+      if (biases.length) log.info(`${who}output biases start at the training prior: logit(${p.toFixed(4)}) = ${logit.toFixed(4)}`);
+    }
+  }
+  // Learning-curve rows: every validation row and a fixed sample of training rows.
+  const evalEvery = config.eval_every_steps;
+  let curveTrain: RowSource | null = null;
+  if (evalEvery > 0) {
+    const pick = Int32Array.from(opts.train.rows);
+    new Rng(opts.seed ^ 0x5eed).shuffle(pick);
+    curveTrain = { ...opts.train, rows: sortByDomain(pick.subarray(0, Math.min(config.eval_train_rows, pick.length)), opts.train.split.domainId) };
+  }
+  const logCurvePoint = (extra: Record<string, unknown>) => {
+    const tr = curveStats(curveTrain!, predictRows(model, curveTrain!, opts.towerOf, config.eval_batch_size), domainName);
+    const va = curveStats(opts.valid, predictRows(model, opts.valid, opts.towerOf, config.eval_batch_size), domainName);
+    logw.write({ event: 'eval', model: opts.label ?? null, epoch: state.epoch + 1, step: state.global_step, train: tr, valid: va, ...extra, batch_norm: batchNormStats(named) });
+    log.info(
+      `${who}step ${state.global_step}: AUC train ${tr.pooled!.auc.toFixed(4)} / valid ${va.pooled!.auc.toFixed(4)}; ` +
+        `valid per domain ${Object.entries(va).filter(([k]) => k !== 'pooled').map(([k, v]) => `${k} ${v.auc.toFixed(3)}`).join(', ')}`,
+    );
+  };
+
   const save = async (dir: string, withSlots: boolean) => {
     state.rng = rng.getState();
     state.schedule = schedule.getState();
@@ -249,13 +288,21 @@ export async function fit(opts: FitOptions): Promise<FitResult> {
       const labels = tf.tensor1d(labelsOf(opts.train.split, rows));
       const dropoutRng = new Rng(rng.seed());
       let lossValue: number;
+      let termValues: number[] = [];
       try {
-        const { value, grads } = tf.variableGrads(
-          () => totalLoss(model.forward(batch, { training: true, rng: dropoutRng }), labels),
-          trainable,
-        );
+        let terms: tf.Scalar[] = [];
+        const { value, grads } = tf.variableGrads(() => {
+          const t = lossTerms(model.forward(batch, { training: true, rng: dropoutRng }), labels, config.general_loss_weight);
+          if (t.aux.length) terms = [t.own, ...t.aux].map((x) => tf.keep(x));
+          return t.total;
+        }, trainable);
         lossValue = (await value.data())[0]!;
         value.dispose();
+        if (terms.length) {
+          const stacked = tf.stack(terms);
+          termValues = Array.from(await stacked.data());
+          tf.dispose([stacked, ...terms]);
+        }
         if (!Number.isFinite(lossValue)) {
           tf.dispose(Object.values(grads));
           throw new TrainingDivergedError(
@@ -293,6 +340,9 @@ export async function fit(opts: FitOptions): Promise<FitResult> {
         const grads = accGrads!;
         if (accCount > 1) for (const [k, g] of grads) grads.set(k, tf.tidy(() => tf.div(g, accCount)));
         const lr = schedule.lr;
+        const evalNow = evalEvery > 0 && (state.global_step + 1) % evalEvery === 0;
+        // Per-module norms before the step (clipping scales all of them alike).
+        const moduleNorms = evalNow ? moduleGradNorms(grads) : null;
         const gradNorm = optimizer.step(grads, lr);
         tf.dispose([...grads.values()]);
         accGrads = null;
@@ -309,7 +359,9 @@ export async function fit(opts: FitOptions): Promise<FitResult> {
           loss: lossValue,
           lr,
           grad_norm: gradNorm,
+          ...(termValues.length ? { loss_own: termValues[0], loss_general: termValues.slice(1) } : {}),
         });
+        if (evalNow) logCurvePoint({ grad_norms: moduleNorms, lr });
         const secs = (Date.now() - tStart) / 1000;
         progress.update(state.batch_in_epoch, {
           loss: state.loss_sum / state.loss_count,

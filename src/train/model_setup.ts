@@ -14,6 +14,8 @@ import { createBackbone, createStateEncoder } from '../model/backbone/index.js';
 import { openStateCache, type StateCache } from '../model/backbone/encoder_cache.js';
 import { tokenizeWith, withTruncation } from '../model/backbone/truncation.js';
 import { Progress } from './progress.js';
+import { stateLayers } from '../model/unictr/ladder.js';
+import { uniCtrConfig } from '../model/unictr/config.js';
 import type { Experiment } from './experiment.js';
 import { predictRows, validationAuc, type RowSource } from './fit.js';
 import { labelsOf, rowsOfDomains } from './batches.js';
@@ -80,11 +82,15 @@ export async function buildModels(
   const vocab = manifest.vocab_sizes;
   const bs = config.train.eval_batch_size;
 
-  if (kind === 'unictr') {
+  if (kind === 'unictr' || kind === 'states') {
     const backbone = await createRunBackbone(config);
     const live = config.backbone.tuning !== 'frozen';
     const model = createModel(config.model, { domains: names, vocab, seed: config.seed, backbone, live, source });
     const layers = (model as CtrModel & { stateLayers: readonly number[] }).stateLayers;
+    // A states baseline reads only some layers; it opens the cache a default Uni-CTR would open
+    // on the same prompts (plus its layers), so both share one cache folder and one encoding.
+    const cacheLayers =
+      kind === 'unictr' ? [...layers] : [...new Set([...stateLayers(backbone.numLayers, uniCtrConfig()), ...layers])].sort((a, b) => a - b);
     // By name, so that a DSN added later (add-domain) gets its rows too.
     const towerOf = (d: number) => model.domains.indexOf(manifest.domains[d]!.name);
     const tokens: TokensFor = {};
@@ -106,7 +112,7 @@ export async function buildModels(
         encoder,
         prompts: Array.from(rows, (r) => splits[s].prompt[r]!),
         maxLength: config.backbone.max_length,
-        layers: [...layers],
+        layers: cacheLayers,
         template: manifest.template.text,
         dtype: config.backbone.cache_dtype === 'fp16' ? 'float16' : 'float32',
         onProgress: (done) => progress.update(done, {}),
@@ -116,7 +122,7 @@ export async function buildModels(
       states[s] = (want) => {
         const idx = Int32Array.from(want, (r) => cacheRow[r]!);
         if (idx.some((i) => i < 0)) throw new Error(`state cache of the ${s} split does not hold some requested rows`);
-        return cache.batch(idx);
+        return cache.batch(idx, layers);
       };
     }
     // The caches are complete: release the encoder (an onnxruntime session holds its own weights).
@@ -147,7 +153,7 @@ export async function buildModels(
       unitFor: () => unit,
       backbone,
       zeroShotScorer: () => ({
-        description: 'Uni-CTR general network',
+        description: kind === 'unictr' ? 'Uni-CTR general network' : 'pooled_lr with the neutral (mean) domain embedding',
         head: 'general',
         source: (split, ids) => unit.source(split, ids),
         score: (src) => predictRows(model, src, towerOf, bs, 'general'),

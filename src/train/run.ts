@@ -2,7 +2,7 @@
  * Orchestration of an experiment: dataset → model(s) → fit → test metrics, zero-shot scores,
  * predictions, report. Single-domain baselines train one model per domain on that domain's rows.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { SplitColumns, SplitName, Manifest } from '../data/types.js';
 import { ConfigError, DataError, RunFolderError } from '../util/errors.js';
@@ -19,6 +19,7 @@ import { buildModels, type BuiltModels } from './model_setup.js';
 import { renderReport } from './report.js';
 import { readAddedDomains, restoreAddedDomains } from './add_domain.js';
 import { trainingCurveSvg } from './plot.js';
+import { evalEvents, learningCurveSeries } from './diagnostics.js';
 
 export interface RunOptions {
   loaded: LoadedExperiment;
@@ -142,6 +143,7 @@ export async function runExperiment(opts: RunOptions): Promise<MetricsFile> {
         checkpointDir: path.join(runPaths(opts.out).checkpoints, unit.key),
         logFile: runPaths(opts.out).log,
         label: unit.label,
+        domainName: (d) => ctx.manifest.domains[d]!.name,
         resume: opts.resume,
         crashAfterSteps: opts.crashAfterSteps,
       });
@@ -210,6 +212,15 @@ export async function writeRunOutputs(dir: string, ctx: RunContext, metrics: Met
     { name: `${k} valid AUC`, points: h.map((e) => [e.epoch, e.valid_auc] as [number, number]) },
   ]);
   await atomicWriteFile(paths.curve, trainingCurveSvg(series, { title: `${ctx.config.name}: training curve`, xLabel: 'epoch', yLabel: 'value' }));
+  if (ctx.config.train.eval_every_steps > 0 && existsSync(paths.log)) {
+    // Learning curves of the last unit trained into this log (every unit's are in log.jsonl).
+    const events = evalEvents(readFileSync(paths.log, 'utf8'));
+    for (const metric of ['auc', 'logloss'] as const) {
+      const series = learningCurveSeries(events, metric);
+      const file = path.join(dir, `learning_${metric}.svg`);
+      if (series.length) await atomicWriteFile(file, trainingCurveSvg(series, { title: `${ctx.config.name}: ${metric} every ${ctx.config.train.eval_every_steps} steps`, xLabel: 'optimizer step', yLabel: metric }));
+    }
+  }
   await atomicWriteFile(paths.report, renderReport(ctx.config, rest));
   log.info(`wrote ${paths.metrics}, ${paths.report}`);
 }
