@@ -20,6 +20,6 @@ if (events.length === 0) {
 }
 for (const metric of ['auc', 'logloss'] as const) {
   const file = `${prefix}_${metric}.svg`;
-  writeFileSync(file, trainingCurveSvg(learningCurveSeries(events, metric), { title: `validation ${metric} per domain`, xLabel: 'optimizer step', yLabel: metric }));
+  writeFileSync(file, trainingCurveSvg(learningCurveSeries(events, metric), { title: `${metric}: validation per domain, training sample pooled`, xLabel: 'optimizer step', yLabel: metric }));
   console.log(`wrote ${file}`);
 }
