@@ -9,10 +9,15 @@ import type { VocabSizes } from './layers/feature_embedding.js';
 import { MODEL_ZOO, zooEntry, type ModelAbout } from './zoo/index.js';
 import { UniCtrConfigSchema } from './unictr/config.js';
 import { UniCtr } from './unictr/unictr.js';
+import { PooledLr, PooledLrOptions } from './zoo/pooled_lr.js';
 
-export type ModelKind = 'unictr' | 'single' | 'multi';
+/**
+ * unictr: reads backbone states (cache or live); states: a baseline on the frozen states' cache
+ * (pooled_lr); single / multi: the ID-feature baselines of the zoo registry.
+ */
+export type ModelKind = 'unictr' | 'states' | 'single' | 'multi';
 
-export const MODEL_NAMES = ['unictr', ...Object.keys(MODEL_ZOO)];
+export const MODEL_NAMES = ['unictr', 'pooled_lr', ...Object.keys(MODEL_ZOO)];
 
 const UNICTR_ABOUT: ModelAbout = {
   description: 'multi-domain; prompts through a pretrained encoder, ladder DSN per domain plus a general network (zero-shot)',
@@ -38,12 +43,15 @@ export function registeredModels(): RegisteredModel[] {
  */
 export function validateModelBlock(block: { name: string } & Record<string, unknown>, source: ConfigSource): Record<string, unknown> {
   const { name, ...options } = block;
-  if (modelKind(name, source) === 'unictr') return { name, ...(parseConfig(UniCtrConfigSchema, options, source, ['model']) as Record<string, unknown>) };
+  const kind = modelKind(name, source);
+  if (kind === 'unictr') return { name, ...(parseConfig(UniCtrConfigSchema, options, source, ['model']) as Record<string, unknown>) };
+  if (kind === 'states') return { name, ...(parseConfig(PooledLrOptions, options, source, ['model']) as Record<string, unknown>) };
   return { name, ...(parseConfig(MODEL_ZOO[name]!.options, options, source, ['model']) as Record<string, unknown>) };
 }
 
 export function modelKind(name: string, source: ConfigSource = 'config'): ModelKind {
   if (name === 'unictr') return 'unictr';
+  if (name === 'pooled_lr') return 'states';
   const e = Object.prototype.hasOwnProperty.call(MODEL_ZOO, name) ? MODEL_ZOO[name] : undefined;
   if (!e) {
     const hint = closestKey(name, MODEL_NAMES);
@@ -81,6 +89,12 @@ export function createModel(block: { name: string } & Record<string, unknown>, a
       seed: args.seed,
       backbone: args.live ? args.backbone : undefined,
     });
+  }
+  if (name === 'pooled_lr') {
+    if (!args.backbone) throw new ConfigError(`${source}: model "pooled_lr" needs a backbone`);
+    if (args.live) throw new ConfigError(`${source}: key "backbone.tuning": model "pooled_lr" reads the frozen state cache; use tuning "frozen"`);
+    const o = parseConfig(PooledLrOptions, options, source, ['model']);
+    return new PooledLr({ domains: args.domains, seed: args.seed, hiddenSize: args.backbone.hiddenSize, numLayers: args.backbone.numLayers }, o);
   }
   return zooEntry(name, source).create({ vocab: args.vocab, domains: args.domains, seed: args.seed, options, source, keyPath: ['model'] });
 }

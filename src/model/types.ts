@@ -81,5 +81,7 @@ export interface CtrModel {
   trainableVariables(): tf.Variable[];
   /** Every variable (trainable or not, e.g. BatchNorm statistics) by stable checkpoint name. */
   namedVariables(): Map<string, tf.Variable>;
+  /** The [1] bias variable of every output logit (for `train.output_bias_init: prior`). */
+  outputBiases?(): tf.Variable[];
   dispose(): void;
 }

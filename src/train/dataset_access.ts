@@ -13,6 +13,7 @@ import { dataFingerprint, describeMismatch } from '../data/fingerprint.js';
 import { loadSplit, readManifest } from '../data/dataset.js';
 import { SPLITS, type Manifest, type SplitColumns, type SplitName } from '../data/types.js';
 import { ConfigError, DataError, UserError } from '../util/errors.js';
+import { checkIdRanges } from '../model/layers/feature_embedding.js';
 import { log } from '../util/log.js';
 import type { Experiment } from './experiment.js';
 
@@ -80,4 +81,20 @@ export async function loadAllSplits(dir: string): Promise<Record<SplitName, Spli
   const out = {} as Record<SplitName, SplitColumns>;
   for (const s of SPLITS) out[s] = await loadSplit(dir, s);
   return out;
+}
+
+/**
+ * Every id of every split lies inside its embedding table (manifest `vocab_sizes`): a bad id makes
+ * gather fail on cpu and read garbage on wasm, so it is refused before training, naming the
+ * split file, column and row.
+ */
+export function checkSplitIds(splits: Record<SplitName, SplitColumns>, manifest: Pick<Manifest, 'vocab_sizes' | 'files'>, dir: string): void {
+  for (const s of SPLITS) {
+    const c = splits[s];
+    checkIdRanges(
+      { size: c.rows, domainId: c.domainId, userId: c.userId, itemId: c.itemId, brandId: c.brandId, titleId: c.titleId, priceBucket: c.priceBucket, history: c.history },
+      manifest.vocab_sizes,
+      path.join(dir, manifest.files[s] ?? `${s}.arrow`),
+    );
+  }
 }

@@ -13,7 +13,8 @@ import { JsonlWriter, log } from '../util/log.js';
 import { TrainingDivergedError } from '../util/errors.js';
 import type { TrainConfig } from './train_config.js';
 import { chunks, disposeBatch, labelsOf, makeBatch } from './batches.js';
-import { totalLoss } from './loss.js';
+import { lossTerms } from './loss.js';
+import { batchNormStats, curveStats, moduleGradNorms, positiveRates } from './diagnostics.js';
 import { auc } from './metrics.js';
 import { Optimizer, type OptimizerState } from './optimizer.js';
 import { LrSchedule, type ScheduleConfig, type ScheduleState } from './schedule.js';
@@ -83,6 +84,8 @@ export interface FitOptions {
   label?: string;
   /** Continue from `checkpointDir/last` when it exists. */
   resume?: boolean;
+  /** Display name of a manifest domain id, for logs (default: the id). */
+  domainName?: (manifestDomainId: number) => string;
   /** Test hook: throw after this many optimizer steps (simulates a crash). */
   crashAfterSteps?: number;
   /** Computes each batch's loss and gradients on two threads (Uni-CTR); absent = this thread only. */
@@ -164,6 +167,24 @@ export function domainAucs(src: RowSource, scores: ArrayLike<number>): Record<st
   return out;
 }
 
+/**
+ * One epoch's early-stopping decision. A better validation score is an improvement (and the new
+ * best checkpoint). A NaN score (one class only in the validation rows) is neither better nor
+ * worse: it becomes the best checkpoint only while there is none yet, and never counts as a bad
+ * epoch, so such data still trains for every epoch. `patience` P ≥ 1 stops after P epochs in a
+ * row without improvement; P = 0 never stops early (every epoch runs; the best one is kept).
+ */
+export function earlyStopping(
+  state: Pick<TrainerState, 'best_auc' | 'best_epoch' | 'bad_epochs'>,
+  validAuc: number,
+  patience: number,
+): { improved: boolean; badEpochs: number; stop: boolean } {
+  if (Number.isNaN(validAuc)) return { improved: state.best_epoch < 0, badEpochs: state.bad_epochs, stop: false };
+  if (validAuc > state.best_auc) return { improved: true, badEpochs: 0, stop: false };
+  const badEpochs = state.bad_epochs + 1;
+  return { improved: false, badEpochs, stop: patience > 0 && badEpochs >= patience };
+}
+
 /** Stable sort of split rows by their domain id. */
 export function sortByDomain(rows: Int32Array, domainId: Int32Array): Int32Array {
   const idx = Array.from(rows.keys()).sort((a, b) => domainId[rows[a]!]! - domainId[rows[b]!]! || a - b);
@@ -224,6 +245,42 @@ export async function fit(opts: FitOptions): Promise<FitResult> {
     };
   }
 
+  const domainName = opts.domainName ?? ((d: number) => String(d));
+  const who = opts.label ? `${opts.label}: ` : '';
+  if (state.global_step === 0 && state.epoch === 0) {
+    // Positive rates per split and domain: a drift between train and valid explains a lot.
+    const rates = { train: positiveRates(opts.train, domainName), valid: positiveRates(opts.valid, domainName) };
+    logw.write({ event: 'data', model: opts.label ?? null, positive_rate: rates });
+    for (const [split, r] of Object.entries(rates)) {
+      log.info(`${who}${split} positive rate: ${Object.entries(r).map(([d, x]) => `${d} ${(100 * x.positive_rate).toFixed(1)}% of ${x.rows}`).join(', ')}`);
+    }
+    if (config.output_bias_init === 'prior') {
+      const p = rates.train.all!.positive_rate;
+      const biases = model.outputBiases?.() ?? [];
+      if (biases.length === 0) log.warn(`${who}train.output_bias_init=prior: model "${model.name}" exposes no output bias; left at 0`);
+      const logit = Math.log(Math.min(Math.max(p, 1e-4), 1 - 1e-4) / (1 - Math.min(Math.max(p, 1e-4), 1 - 1e-4)));
+      for (const b of biases) b.assign(tf.fill(b.shape, logit));
+      if (biases.length) log.info(`${who}output biases start at the training prior: logit(${p.toFixed(4)}) = ${logit.toFixed(4)}`);
+    }
+  }
+  // Learning-curve rows: every validation row and a fixed sample of training rows.
+  const evalEvery = config.eval_every_steps;
+  let curveTrain: RowSource | null = null;
+  if (evalEvery > 0) {
+    const pick = Int32Array.from(opts.train.rows);
+    new Rng(opts.seed ^ 0x5eed).shuffle(pick);
+    curveTrain = { ...opts.train, rows: sortByDomain(pick.subarray(0, Math.min(config.eval_train_rows, pick.length)), opts.train.split.domainId) };
+  }
+  const logCurvePoint = (extra: Record<string, unknown>) => {
+    const tr = curveStats(curveTrain!, predictRows(model, curveTrain!, opts.towerOf, config.eval_batch_size), domainName);
+    const va = curveStats(opts.valid, predictRows(model, opts.valid, opts.towerOf, config.eval_batch_size), domainName);
+    logw.write({ event: 'eval', model: opts.label ?? null, epoch: state.epoch + 1, step: state.global_step, train: tr, valid: va, ...extra, batch_norm: batchNormStats(named) });
+    log.info(
+      `${who}step ${state.global_step}: AUC train ${tr.pooled!.auc.toFixed(4)} / valid ${va.pooled!.auc.toFixed(4)}; ` +
+        `valid per domain ${Object.entries(va).filter(([k]) => k !== 'pooled').map(([k, v]) => `${k} ${v.auc.toFixed(3)}`).join(', ')}`,
+    );
+  };
+
   const save = async (dir: string, withSlots: boolean) => {
     state.rng = rng.getState();
     state.schedule = schedule.getState();
@@ -281,14 +338,25 @@ export async function fit(opts: FitOptions): Promise<FitResult> {
       const labels = tf.tensor1d(labelsOf(opts.train.split, rows));
       const dropoutSeed = rng.seed();
       let lossValue: number;
+      let termValues: number[] = [];
       try {
         let grads: tf.NamedTensorMap;
         if (opts.parallel) ({ loss: lossValue, grads } = await opts.parallel.grads(batch, labels, dropoutSeed));
         else {
-          const res = tf.variableGrads(() => totalLoss(model.forward(batch, { training: true, rng: new Rng(dropoutSeed) }), labels), trainable);
+          let terms: tf.Scalar[] = [];
+          const res = tf.variableGrads(() => {
+            const t = lossTerms(model.forward(batch, { training: true, rng: new Rng(dropoutSeed) }), labels, config.general_loss_weight);
+            if (t.aux.length) terms = [t.own, ...t.aux].map((x) => tf.keep(x));
+            return t.total;
+          }, trainable);
           lossValue = (await res.value.data())[0]!;
           res.value.dispose();
           grads = res.grads;
+          if (terms.length) {
+            const stacked = tf.stack(terms);
+            termValues = Array.from(await stacked.data());
+            tf.dispose([stacked, ...terms]);
+          }
         }
         if (!Number.isFinite(lossValue)) {
           tf.dispose(Object.values(grads));
@@ -328,6 +396,9 @@ export async function fit(opts: FitOptions): Promise<FitResult> {
         const grads = accGrads!;
         if (accCount > 1) for (const [k, g] of grads) grads.set(k, tf.tidy(() => tf.div(g, accCount)));
         const lr = schedule.lr;
+        const evalNow = evalEvery > 0 && (state.global_step + 1) % evalEvery === 0;
+        // Per-module norms before the step (clipping scales all of them alike).
+        const moduleNorms = evalNow ? moduleGradNorms(grads) : null;
         let gradNorm: number;
         try {
           gradNorm = optimizer.step(grads, lr);
@@ -351,7 +422,9 @@ export async function fit(opts: FitOptions): Promise<FitResult> {
           loss: lossValue,
           lr,
           grad_norm: gradNorm,
+          ...(termValues.length ? { loss_own: termValues[0], loss_general: termValues.slice(1) } : {}),
         });
+        if (evalNow) logCurvePoint({ grad_norms: moduleNorms, lr });
         progress.update(state.batch_in_epoch, { loss: state.loss_sum / state.loss_count, items: samplesDone });
         if (config.checkpoint_every_steps > 0 && state.global_step % config.checkpoint_every_steps === 0 && !lastOfEpoch) {
           await save(lastDir, true);
@@ -384,16 +457,13 @@ export async function fit(opts: FitOptions): Promise<FitResult> {
     state.order = null;
     state.batch_in_epoch = 0;
     schedule.onEpochEnd();
-    // NaN validation AUC (one class only) counts as "no worse" so such domains still train.
-    const improved = Number.isNaN(validAuc) ? state.best_epoch < 0 : validAuc > state.best_auc;
-    if (improved) {
+    const verdict = earlyStopping(state, validAuc, config.patience);
+    state.bad_epochs = verdict.badEpochs;
+    state.stopped = verdict.stop;
+    if (verdict.improved) {
       state.best_auc = Number.isNaN(validAuc) ? state.best_auc : validAuc;
       state.best_epoch = state.epoch;
-      state.bad_epochs = 0;
       await save(bestDir, false);
-    } else {
-      state.bad_epochs++;
-      if (state.bad_epochs >= Math.max(1, config.patience)) state.stopped = true;
     }
     await save(lastDir, true);
   }

@@ -16,6 +16,8 @@ import { createBackbone, createStateEncoder } from '../model/backbone/index.js';
 import { openStateCache, type StateCache } from '../model/backbone/encoder_cache.js';
 import { tokenizeWith, withTruncation } from '../model/backbone/truncation.js';
 import { Progress } from './progress.js';
+import { stateLayers } from '../model/unictr/ladder.js';
+import { uniCtrConfig } from '../model/unictr/config.js';
 import type { Experiment } from './experiment.js';
 import { predictRows, validationAuc, type RowSource } from './fit.js';
 import { labelsOf, rowsOfDomains } from './batches.js';
@@ -67,6 +69,11 @@ function sourceFactory(splits: Record<SplitName, SplitColumns>, own: number[], s
   });
 }
 
+/** The experiment's backbone; the experiment seed seeds what it initialises (LoRA A matrices). */
+export function createRunBackbone(config: Experiment): Promise<Backbone> {
+  return createBackbone({ ...config.backbone, seed: config.seed });
+}
+
 export async function buildModels(
   config: Experiment,
   manifest: Manifest,
@@ -85,8 +92,8 @@ export async function buildModels(
   const vocab = manifest.vocab_sizes;
   const bs = config.train.eval_batch_size;
 
-  if (kind === 'unictr') {
-    const backbone = await createBackbone(config.backbone).catch((e: unknown) => {
+  if (kind === 'unictr' || kind === 'states') {
+    const backbone = await createRunBackbone(config).catch((e: unknown) => {
       // Name the key and the file (or --set) that point at the bad folder.
       if (e instanceof ModelFolderError) throw new ModelFolderError(`${sourceOf(source, 'backbone.path')}: key "backbone.path": ${e.message}`);
       throw e;
@@ -94,6 +101,10 @@ export async function buildModels(
     const live = config.backbone.tuning !== 'frozen';
     const model = createModel(config.model, { domains: names, vocab, seed: config.seed, backbone, live, source });
     const layers = (model as CtrModel & { stateLayers: readonly number[] }).stateLayers;
+    // A states baseline reads only some layers; it opens the cache a default Uni-CTR would open
+    // on the same prompts (plus its layers), so both share one cache folder and one encoding.
+    const cacheLayers =
+      kind === 'unictr' ? [...layers] : [...new Set([...stateLayers(backbone.numLayers, uniCtrConfig()), ...layers])].sort((a, b) => a - b);
     // By name, so that a DSN added later (add-domain) gets its rows too.
     const towerOf = (d: number) => model.domains.indexOf(manifest.domains[d]!.name);
     const tokens: TokensFor = {};
@@ -119,7 +130,7 @@ export async function buildModels(
           encoder,
           prompts: Array.from(rows, (r) => splits[s].prompt[r]!),
           maxLength: config.backbone.max_length,
-          layers: [...layers],
+          layers: cacheLayers,
           template: manifest.template.text,
           dtype: ({ int8: 'int8', fp16: 'float16', fp32: 'float32' } as const)[config.backbone.cache_dtype],
           budgetBytes: config.backbone.cache_budget_gb * 1e9,
@@ -137,7 +148,7 @@ export async function buildModels(
       states[s] = (want) => {
         const idx = Int32Array.from(want, (r) => cacheRow[r]!);
         if (idx.some((i) => i < 0)) throw new Error(`state cache of the ${split} split does not hold some requested rows`);
-        return cache.batch(idx);
+        return cache.batch(idx, layers);
       };
     }
     // The caches are complete: release the encoder (an onnxruntime session holds its own weights).
@@ -168,7 +179,7 @@ export async function buildModels(
       unitFor: () => unit,
       backbone,
       zeroShotScorer: () => ({
-        description: 'Uni-CTR general network',
+        description: kind === 'unictr' ? 'Uni-CTR general network' : 'pooled_lr with the neutral (mean) domain embedding',
         head: 'general',
         source: (split, ids) => unit.source(split, ids),
         score: (src) => predictRows(model, src, towerOf, bs, 'general'),

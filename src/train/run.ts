@@ -2,7 +2,7 @@
  * Orchestration of an experiment: dataset → model(s) → fit → test metrics, zero-shot scores,
  * predictions, report. Single-domain baselines train one model per domain on that domain's rows.
  */
-import { existsSync, statSync, truncateSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, truncateSync } from 'node:fs';
 import path from 'node:path';
 import type { SplitColumns, SplitName, Manifest } from '../data/types.js';
 import { ConfigError, DataError, RunFolderError } from '../util/errors.js';
@@ -17,11 +17,12 @@ import { labelsOf } from './batches.js';
 import { auc, summarize, type MetricSummary } from './metrics.js';
 import { checkRunTarget, lockRunFolder, markRunFinished, markRunResumed, readStepLosses, requireRunFolder, runPaths, writePredictionsCsv, writeRunHeader } from './run_folder.js';
 import { checkpointExists, loadCheckpoint, readCheckpointTrainer, restoreVariables } from './checkpoint.js';
-import { ensureDataset, loadAllSplits, type DatasetOptions } from './dataset_access.js';
+import { checkSplitIds, ensureDataset, loadAllSplits, type DatasetOptions } from './dataset_access.js';
 import { buildModels, type BuiltModels } from './model_setup.js';
 import { renderReport } from './report.js';
 import { readAddedDomains, restoreAddedDomains } from './add_domain.js';
-import { runCurveSvg } from './plot.js';
+import { runCurveSvg, trainingCurveSvg } from './plot.js';
+import { evalEvents, learningCurveSeries } from './diagnostics.js';
 
 export interface RunOptions {
   loaded: LoadedExperiment;
@@ -100,6 +101,7 @@ export async function prepareRun(
   const trainIds = domainIds(manifest, config.domains.train, 'domains.train', loaded.file);
   const zeroIds = domainIds(manifest, config.domains.zero_shot, 'domains.zero_shot', loaded.file);
   const splits = await loadAllSplits(config.dataset_dir);
+  checkSplitIds(splits, manifest, config.dataset_dir);
   for (const id of trainIds) {
     const d = manifest.domains[id]!;
     if (d.splits.train.rows === 0) throw new DataError(`domain "${d.name}" has no training rows in ${config.dataset_dir}`);
@@ -202,7 +204,8 @@ export async function runExperiment(opts: RunOptions): Promise<MetricsFile> {
     }
     const epochs: Record<string, EpochRecord[]> = {};
     for (const unit of ctx.built.units) {
-      const parallel = await BranchParallel.maybeStart(unit.model, config.train.workers);
+      // The two-thread step computes the spec's equal-weight loss; another general-loss weight runs on one thread.
+      const parallel = config.train.general_loss_weight === 1 ? await BranchParallel.maybeStart(unit.model, config.train.workers) : null;
       const res = await fit({
         model: unit.model,
         train: unit.source('train'),
@@ -213,6 +216,7 @@ export async function runExperiment(opts: RunOptions): Promise<MetricsFile> {
         checkpointDir: path.join(runPaths(opts.out).checkpoints, unit.key),
         logFile: runPaths(opts.out).log,
         label: unit.label,
+        domainName: (d) => ctx.manifest.domains[d]!.name,
         resume: opts.resume,
         crashAfterSteps: opts.crashAfterSteps,
         parallel: parallel ?? undefined,
@@ -281,6 +285,15 @@ export async function writeRunOutputs(dir: string, ctx: RunContext, metrics: Met
   if (predictions) await writePredictionsCsv(path.join(paths.predictions, 'test.csv'), predictions);
   await atomicWriteJson(paths.metrics, rest);
   await atomicWriteFile(paths.curve, runCurveSvg({ title: ctx.config.name, epochs: metrics.epochs, steps: readStepLosses(paths.log) }));
+  if (ctx.config.train.eval_every_steps > 0 && existsSync(paths.log)) {
+    // Learning curves of the last unit trained into this log (every unit's are in log.jsonl).
+    const events = evalEvents(readFileSync(paths.log, 'utf8'));
+    for (const metric of ['auc', 'logloss'] as const) {
+      const series = learningCurveSeries(events, metric);
+      const file = path.join(dir, `learning_${metric}.svg`);
+      if (series.length) await atomicWriteFile(file, trainingCurveSvg(series, { title: `${ctx.config.name}: ${metric} every ${ctx.config.train.eval_every_steps} steps`, xLabel: 'optimizer step', yLabel: metric }));
+    }
+  }
   await atomicWriteFile(paths.report, renderReport(ctx.config, rest));
   log.info(`wrote ${paths.metrics}, ${paths.report}`);
 }

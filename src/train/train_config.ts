@@ -34,12 +34,30 @@ export const TrainConfigSchema = z
      * or the AUC of all rows pooled. Also picks a baseline's zero-shot tower.
      */
     monitor: z.enum(['auc_mean', 'auc_pooled']).default('auc_mean'),
-    /** Early stopping: epochs without a better validation score before stopping. */
+    /**
+     * Early stopping: stop after this many epochs in a row without a better validation score;
+     * 0 = never stop early. Either way the weights of the best epoch are kept.
+     */
     patience: z.number().int().min(0).default(1),
     /** Also checkpoint every N optimizer steps inside an epoch (0 = only at epoch ends). */
     checkpoint_every_steps: z.number().int().min(0).default(0),
     /** Use at most this many training rows per epoch (after shuffling); 0 = all. For smoke runs. */
     max_train_rows: z.number().int().min(0).default(0),
+    /** Weight of the auxiliary (Uni-CTR general network) loss term; 1 = the spec's equal weights. */
+    general_loss_weight: z.number().min(0).default(1),
+    /**
+     * Initial output bias of every head: 0 (`zero`, reference) or the log-odds of the training
+     * rows' positive rate (`prior`), so training starts at the base rate instead of 0.5.
+     */
+    output_bias_init: z.enum(['zero', 'prior']).default('zero'),
+    /**
+     * Learning curves: every N optimizer steps, score the validation rows and a fixed sample of
+     * `eval_train_rows` training rows and log per-domain AUC/logloss, gradient norms per module,
+     * BatchNorm statistics and the loss terms (event "eval" in log.jsonl, plot learning_curves.svg).
+     * 0 = off (nothing extra is computed).
+     */
+    eval_every_steps: z.number().int().min(0).default(0),
+    eval_train_rows: z.number().int().min(1).default(2000),
     /**
      * Threads per training step: `auto` (2 where the machine has 2 cores or more) or 1. Uni-CTR on
      * cached states runs the general network and the domain networks on two threads; other models

@@ -35,6 +35,18 @@ export function startCli(args: string[], opts: { cwd?: string; env?: Record<stri
 
 /** Whether Debian's python3 with scikit-learn is available (the independent reference). */
 export function hasSklearn(): boolean {
-  const r = spawnSync('/usr/bin/python3', ['-c', 'import sklearn'], { encoding: 'utf8' });
+  const r = spawnSync('/usr/bin/python3', ['-c', 'import sklearn, numpy'], { encoding: 'utf8' });
   return r.status === 0;
+}
+
+/**
+ * For a test whose check needs scikit-learn: true when it is there. Without it the test is
+ * skipped on a developer machine, but fails when the CI environment variable is set (CI installs
+ * it, so a missing reference there must never pass silently).
+ */
+export function needSklearn(t: { skip(message?: string): void }): boolean {
+  if (hasSklearn()) return true;
+  if (process.env.CI) throw new Error('/usr/bin/python3 cannot import sklearn and numpy, which CI installs (see .ci/run)');
+  t.skip('/usr/bin/python3 with scikit-learn is not available');
+  return false;
 }

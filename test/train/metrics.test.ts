@@ -19,6 +19,7 @@ import {
 } from '../../src/train/metrics.js';
 import { DataError } from '../../src/util/errors.js';
 import { Rng } from '../../src/util/rng.js';
+import { needSklearn } from '../helpers/cli.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const fixtureDir = path.join(root, 'test/fixtures/metrics');
@@ -93,11 +94,7 @@ for (const [file, fx] of fixtures) {
 }
 
 test('committed fixtures are what scripts/make_metric_fixtures.py makes now', (t) => {
-  const probe = spawnSync(SYSTEM_PYTHON, ['-c', 'import sklearn, numpy'], { encoding: 'utf8' });
-  if (probe.error || probe.status !== 0) {
-    t.skip(`${SYSTEM_PYTHON} with scikit-learn is not available`);
-    return;
-  }
+  if (!needSklearn(t)) return;
   const tmp = mkdtempSync(path.join(tmpdir(), 'metric-fixtures-'));
   try {
     const run = spawnSync(SYSTEM_PYTHON, [script, '--out', tmp], { encoding: 'utf8' });

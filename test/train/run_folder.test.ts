@@ -5,11 +5,11 @@
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
-import { ROOT, runCli, startCli, hasSklearn } from '../helpers/cli.js';
+import { ROOT, runCli, startCli, needSklearn } from '../helpers/cli.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'unictr-run-'));
 const dataset = path.join(tmp, 'data');
@@ -35,7 +35,7 @@ before(() => {
   assert.equal(r.code, 0, r.stderr);
 });
 
-test('train writes the run-folder contract; metrics equal an independent recomputation', () => {
+test('train writes the run-folder contract; metrics equal an independent recomputation', (t) => {
   const out = path.join(tmp, 'run-a');
   const r = runCli(['train', '--config', config('a'), '--out', out, ...BACKEND]);
   assert.equal(r.code, 0, r.stderr);
@@ -60,7 +60,7 @@ test('train writes the run-folder contract; metrics equal an independent recompu
   const events = readFileSync(path.join(out, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   assert.ok(events.some((e) => e.event === 'step') && events.filter((e) => e.event === 'epoch').length === 3);
 
-  if (!hasSklearn()) return;
+  if (!needSklearn(t)) return;
   const py = spawnSync(
     '/usr/bin/python3',
     [
@@ -190,11 +190,32 @@ test('unictr --help lists every command with an example', () => {
 });
 
 test('compare tabulates finished runs with RelaImpr over a reference', () => {
-  const r = runCli(['compare', '--ref', path.join(tmp, 'run-a'), path.join(tmp, 'run-a'), path.join(tmp, 'repro-1')]);
+  // A reference with known AUCs, so every RelaImpr cell is checked against the spec formula
+  // ((AUC_run − 0.5) / (AUC_ref − 0.5) − 1) × 100 computed here from run-a's metrics.json.
+  const refDir = path.join(tmp, 'ref-run');
+  const refAuc: Record<string, number> = { 'Synthetic A': 0.6, 'Synthetic B': 0.55, 'Synthetic C': 0.7, 'Synthetic D': 0.65 };
+  mkdirSync(refDir, { recursive: true });
+  writeFileSync(
+    path.join(refDir, 'metrics.json'),
+    JSON.stringify({
+      model: 'reference',
+      test: Object.fromEntries(['Synthetic A', 'Synthetic B', 'Synthetic C'].map((d) => [d, { auc: refAuc[d] }])),
+      zero_shot: { 'Synthetic D': { auc: refAuc['Synthetic D'] } },
+    }),
+  );
+  const r = runCli(['compare', '--ref', refDir, path.join(tmp, 'run-a'), refDir]);
   assert.equal(r.code, 0, r.stderr);
   const lines = r.stdout.trim().split('\n');
   assert.match(lines[0]!, /\| run \| model \| Synthetic A \| Synthetic B \| Synthetic C \| Synthetic D \(zero-shot\) \|/);
-  assert.match(lines[2]!, /^\| run-a \| mmoe \| [0-9.]+ \(\+0\.0%\)/);
+  const metrics = JSON.parse(readFileSync(path.join(tmp, 'run-a/metrics.json'), 'utf8'));
+  const runAuc = (d: string): number => (d === 'Synthetic D' ? metrics.zero_shot[d].auc : metrics.test[d].auc);
+  const cell = (a: number, b: number) => {
+    const impr = ((a - 0.5) / (b - 0.5) - 1) * 100;
+    return `${a.toFixed(4)} (${impr >= 0 ? '+' : ''}${impr.toFixed(1)}%)`;
+  };
+  const domains = ['Synthetic A', 'Synthetic B', 'Synthetic C', 'Synthetic D'];
+  assert.equal(lines[2], `| run-a | mmoe | ${domains.map((d) => cell(runAuc(d), refAuc[d]!)).join(' | ')} |`);
+  assert.equal(lines[3], `| ref-run | reference | ${domains.map((d) => `${refAuc[d]!.toFixed(4)} (+0.0%)`).join(' | ')} |`);
   const missing = runCli(['compare', path.join(tmp, 'no-such-run')]);
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /no metrics\.json/);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { validationAuc, sortByDomain } from '../../src/train/fit.js';
+import { validationAuc, sortByDomain, earlyStopping } from '../../src/train/fit.js';
 import type { SplitColumns } from '../../src/data/types.js';
 
 // Two domains: each ranked perfectly inside itself, but domain 1's scores are all lower, so the
@@ -26,4 +26,19 @@ test('validation score: mean of per-domain AUCs vs pooled AUC', () => {
 test('batch rows are grouped by domain, order kept within a domain', () => {
   const domainId = Int32Array.from([2, 0, 1, 0, 2, 1]);
   assert.deepEqual(Array.from(sortByDomain(Int32Array.from([4, 1, 0, 2, 3, 5]), domainId)), [1, 3, 2, 5, 4, 0]);
+});
+
+test('early stopping: patience counts bad epochs, 0 never stops, NaN is neither better nor worse', () => {
+  const fresh = { best_auc: -Infinity, best_epoch: -1, bad_epochs: 0 };
+  const afterBest = { best_auc: 0.7, best_epoch: 1, bad_epochs: 0 };
+  assert.deepEqual(earlyStopping(fresh, 0.6, 1), { improved: true, badEpochs: 0, stop: false });
+  assert.deepEqual(earlyStopping(afterBest, 0.65, 1), { improved: false, badEpochs: 1, stop: true });
+  assert.deepEqual(earlyStopping(afterBest, 0.65, 2), { improved: false, badEpochs: 1, stop: false });
+  assert.deepEqual(earlyStopping({ ...afterBest, bad_epochs: 1 }, 0.7, 2), { improved: false, badEpochs: 2, stop: true });
+  // patience 0: no early stopping, however many bad epochs.
+  assert.deepEqual(earlyStopping({ ...afterBest, bad_epochs: 9 }, 0.5, 0), { improved: false, badEpochs: 10, stop: false });
+  // NaN: the first epoch still gets a best checkpoint; later NaNs neither stop nor reset the count.
+  assert.deepEqual(earlyStopping(fresh, NaN, 1), { improved: true, badEpochs: 0, stop: false });
+  assert.deepEqual(earlyStopping(afterBest, NaN, 1), { improved: false, badEpochs: 0, stop: false });
+  assert.deepEqual(earlyStopping({ ...afterBest, bad_epochs: 1 }, NaN, 3), { improved: false, badEpochs: 1, stop: false });
 });

@@ -5,6 +5,11 @@
  * them (PyTorch convention: running = (1 − momentum)·running + momentum·batch, running variance
  * unbiased). Inference: normalises with the running statistics.
  *
+ * A training batch of fewer than `MIN_BATCH_ROWS` rows (Uni-CTR runs each domain network on its
+ * own sub-batch, which can be a single row) has no usable variance: its rows would normalise to 0
+ * and a 1-row update would pull the running variance towards 0, blowing up inference outputs. Such
+ * a batch is normalised with the running statistics and leaves them unchanged.
+ *
  * The running statistics are non-trainable variables updated by `assign` during the forward pass.
  * `assign` is not a taped kernel and the new values lead nowhere into the loss, so a training step
  * run under tf.variableGrads still differentiates the batch-statistics path and leaves the running
@@ -15,6 +20,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { VariableStore } from './variable_store.js';
+
+/** Smallest training batch whose own statistics are used (and enter the running ones). */
+export const MIN_BATCH_ROWS = 2;
 
 export interface BatchNormOptions {
   /** Weight of the current batch in the running statistics (PyTorch's `momentum`, default 0.1). */
@@ -45,13 +53,14 @@ export class BatchNorm {
 
   /**
    * x: [n, dim]. With `updateStatistics` false in training mode the batch statistics are used but
-   * the running ones are left alone (e.g. a frozen branch).
+   * the running ones are left alone (e.g. a frozen branch). Below MIN_BATCH_ROWS rows training
+   * mode behaves like inference (running statistics, no update).
    */
   apply(x: tf.Tensor2D, training: boolean, updateStatistics = training): tf.Tensor2D {
     return tf.tidy(() => {
       let mean: tf.Tensor;
       let variance: tf.Tensor;
-      if (training) {
+      if (training && x.shape[0] >= MIN_BATCH_ROWS) {
         const m = tf.moments(x, 0);
         mean = m.mean;
         variance = m.variance;
@@ -68,7 +77,7 @@ export class BatchNorm {
   private updateRunning(mean: tf.Tensor, variance: tf.Tensor, n: number): void {
     tf.tidy(() => {
       const m = this.momentum;
-      const unbiased = n > 1 ? tf.mul(variance, n / (n - 1)) : variance;
+      const unbiased = tf.mul(variance, n / (n - 1));
       this.movingMean.assign(tf.add(tf.mul(this.movingMean, 1 - m), tf.mul(mean, m)));
       this.movingVariance.assign(tf.add(tf.mul(this.movingVariance, 1 - m), tf.mul(unbiased, m)));
     });

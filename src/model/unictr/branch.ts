@@ -60,7 +60,7 @@ export class Branch implements BranchNet {
     return (
       LadderStack.paramCount(d, numLayers, cfg) +
       AttentionGate.paramCount(gateDim, cfg.gate_hidden ?? gateDim) +
-      Tower.paramCount(gateDim, cfg.tower_hidden)
+      Tower.paramCount(gateDim, cfg.tower_hidden, false, cfg.tower_norm)
     );
   }
 }

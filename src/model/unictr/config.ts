@@ -32,6 +32,16 @@ export const UniCtrConfigSchema = z
     /** Tower MLP hidden sizes, each Linear → BatchNorm → ReLU → Dropout. */
     tower_hidden: z.array(z.number().int().min(1)).default([1024, 512, 256]),
     tower_dropout: z.number().min(0).max(0.99).default(0.3),
+    /**
+     * Normalisation after each tower Linear: `batch_norm` (reference; statistics over the rows of
+     * the domain's sub-batch), `layer_norm` (per row, independent of the sub-batch size) or `none`.
+     */
+    tower_norm: z.enum(['batch_norm', 'layer_norm', 'none']).default('batch_norm'),
+    /**
+     * Normalise every backbone state token over its features before the branches read it
+     * (parameter-free, per token): `none` (reference) or `layer_norm`.
+     */
+    state_norm: z.enum(['none', 'layer_norm']).default('none'),
     /** Weight of the current batch in BatchNorm running statistics (PyTorch convention). */
     batch_norm_momentum: z.number().gt(0).max(1).default(0.1),
     batch_norm_epsilon: z.number().gt(0).default(1e-5),

@@ -37,5 +37,5 @@ export function createGeneralNetwork(store: VariableStore, d: number, numLayers:
 export function generalParamCount(d: number, numLayers: number, cfg: UniCtrConfig): number {
   if (cfg.general_network === 'ladder') return Branch.paramCount(d, numLayers, cfg);
   const gate = cfg.general_pooling === 'attention' ? AttentionGate.paramCount(d, cfg.gate_hidden ?? d) : 0;
-  return gate + Tower.paramCount(d, cfg.tower_hidden);
+  return gate + Tower.paramCount(d, cfg.tower_hidden, false, cfg.tower_norm);
 }

@@ -142,6 +142,10 @@ export class UniCtr implements CtrModel {
     return vars;
   }
 
+  outputBiases(): tf.Variable[] {
+    return [...this.namedVariables()].filter(([k]) => k.endsWith('tower.out.bias')).map(([, v]) => v);
+  }
+
   namedVariables(): Map<string, tf.Variable> {
     const out = new Map<string, tf.Variable>();
     for (const b of [this.general, ...this.dsns]) for (const [k, v] of b.store.named()) out.set(k, v);
@@ -280,6 +284,13 @@ export class UniCtr implements CtrModel {
       );
     }
     this.checkStates(states, mask);
+    if (this.config.state_norm === 'layer_norm') {
+      // Per-token standardisation of frozen (or live) states; padding rows stay finite (ε).
+      states = states.map((h) => {
+        const { mean, variance } = tf.moments(h, 2, true);
+        return tf.div(tf.sub(h, mean), tf.sqrt(tf.add(variance, this.config.layer_norm_epsilon))) as tf.Tensor3D;
+      });
+    }
     const [n, t] = mask.shape;
     return { states, mask, keyBias: tf.reshape(additiveMask(mask), [n, 1, 1, t]) as tf.Tensor4D };
   }

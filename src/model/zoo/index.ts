@@ -2,7 +2,7 @@
  * Registry of the ID-feature baselines (spec §5): name → kind, option schema, constructor.
  *
  * kind "single": one model per training domain, built with `domains: [thatDomain]`, trained and
- * scored on that domain's rows only (`selectDomainRows`); it ignores `domainIndex`.
+ * scored on that domain's rows only (the trainer's `rowsOfDomains`); it ignores `domainIndex`.
  * kind "multi": one model over all training domains, one tower per domain; each sample is scored
  * by its own domain's tower, `head: k` scores every sample with tower k.
  * Options are snake_case keys validated by a strict zod schema (unknown keys are errors).
@@ -183,6 +183,5 @@ export function createZooModel(name: string, args: ZooCreateArgs): CtrModel {
   return zooEntry(name, args.source).create(args);
 }
 
-export { selectDomainRows } from './single_domain.js';
 export type { ZooArgs } from './base.js';
 export { ZooModel, SingleDomainModel, MultiDomainModel, DomainConditionedModel } from './base.js';

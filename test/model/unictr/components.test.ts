@@ -258,6 +258,58 @@ test('BatchNorm: batch statistics in training (running ones updated under a grad
   store.dispose();
 });
 
+test('BatchNorm: a 1-row training batch uses the running statistics and leaves them unchanged', () => {
+  const rng = new Rng(8);
+  const store = new VariableStore(rng, 'bn.');
+  const bn = new BatchNorm(store, 3, { momentum: 0.1, epsilon: 1e-5 });
+  // Give the running statistics non-default values first (a normal 4-row batch).
+  const x4 = tf.tensor2d(randn(rng, 12, 3), [4, 3]);
+  bn.apply(x4, true);
+  const mm = Float32Array.from(bn.movingMean.dataSync());
+  const mv = Float32Array.from(bn.movingVariance.dataSync());
+  const x1 = tf.tensor2d([5, -2, 7], [1, 3]);
+  const yTrain = bn.apply(x1, true).dataSync();
+  // Before the fix a 1-row batch normalised to exactly beta (0) and pulled the variance towards 0.
+  assert.deepEqual(Array.from(bn.movingMean.dataSync()), Array.from(mm), 'running mean unchanged');
+  assert.deepEqual(Array.from(bn.movingVariance.dataSync()), Array.from(mv), 'running variance unchanged');
+  close(yTrain, [5, -2, 7].map((v, c) => (v - mm[c]!) / Math.sqrt(mv[c]! + 1e-5)), 1e-5, '1-row training output');
+  assert.ok(Array.from(yTrain).some((v) => Math.abs(v) > 0.5), 'the row is not flattened to beta');
+  tf.dispose([x4, x1]);
+  store.dispose();
+});
+
+test('Uni-CTR: a domain with one row in a training batch does not move its DSN running variance', () => {
+  const model = new UniCtr({ config: uniCtrConfig({ tower_hidden: [6] }), domains: ['a', 'b'], hiddenSize: 16, numLayers: 2, seed: 3 });
+  const rng = new Rng(9);
+  const n = 6;
+  const t = 4;
+  const states = {
+    layers: model.stateLayers.map(() => tf.tensor3d(randn(rng, n * t * 16), [n, t, 16])),
+    mask: tf.tensor2d(maskArray([4, 3, 4, 2, 4, 4], t), [n, t]),
+  };
+  const batch = {
+    size: n,
+    domainIndex: tf.tensor1d([0, 0, 0, 0, 0, 1], 'int32'),
+    userId: tf.zeros([n], 'int32') as tf.Tensor1D,
+    itemId: tf.zeros([n], 'int32') as tf.Tensor1D,
+    brandId: tf.zeros([n], 'int32') as tf.Tensor1D,
+    titleId: tf.zeros([n], 'int32') as tf.Tensor1D,
+    priceBucket: tf.zeros([n], 'int32') as tf.Tensor1D,
+    history: tf.zeros([n, 5], 'int32') as tf.Tensor2D,
+    states,
+  };
+  const vars = model.namedVariables();
+  const before = (k: string) => Float32Array.from(vars.get(k)!.dataSync());
+  const mvA = before('dsn.0.tower.0.bn.moving_variance');
+  const mvB = before('dsn.1.tower.0.bn.moving_variance');
+  const out = model.forward(batch, { training: true, rng: new Rng(1) });
+  assert.ok(Array.from(out.logits.dataSync()).every(Number.isFinite));
+  assert.deepEqual(Array.from(vars.get('dsn.1.tower.0.bn.moving_variance')!.dataSync()), Array.from(mvB), 'DSN b (1 row): unchanged');
+  assert.notDeepEqual(Array.from(vars.get('dsn.0.tower.0.bn.moving_variance')!.dataSync()), Array.from(mvA), 'DSN a (5 rows): updated');
+  tf.dispose([out.logits, ...(out.auxLogits ?? []), ...states.layers, states.mask, batch.domainIndex, batch.userId, batch.itemId, batch.brandId, batch.titleId, batch.priceBucket, batch.history]);
+  model.dispose();
+});
+
 test('loss: stable sigmoid cross-entropy, own-domain + general terms with equal weights', () => {
   const z = tf.tensor1d([-100, -3, 0, 2.5, 100]);
   const y = tf.tensor1d([1, 0, 1, 1, 0]);

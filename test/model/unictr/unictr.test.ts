@@ -326,3 +326,51 @@ test('config: strict schema with spec defaults', () => {
   assert.throws(() => uniCtrConfig({ ladder: 'deep' } as never));
   assert.throws(() => new UniCtr({ config: uniCtrConfig({ ladder_reduction: 3 }), domains: ['A'], hiddenSize: 16, numLayers: 2, seed: 1 }), /ladder_reduction/);
 });
+
+test('tower_norm layer_norm / none: no BatchNorm statistics, parameter count matches, finite outputs', () => {
+  for (const norm of ['layer_norm', 'none'] as const) {
+    const model = tinyModel(['a', 'b'], { tower_norm: norm });
+    const names = [...model.namedVariables().keys()];
+    assert.ok(!names.some((k) => k.includes('.bn.')), `${norm}: no BatchNorm variables`);
+    assert.equal(names.some((k) => k.includes('.tower.0.ln.gamma')), norm === 'layer_norm');
+    assert.equal(model.paramCount().trainable, UniCtr.paramCount(model.config, D, L, 2));
+    const raw = randomStates(new Rng(4), [3, 2, 4], 4, model.stateLayers.length);
+    const batch = makeBatch([0, 1, 1], toTokenStates(raw));
+    // A 1-row sub-batch (domain a) in training mode is fine without BatchNorm too.
+    const out = model.forward(batch, { training: true, rng: new Rng(2) });
+    assert.ok(Array.from(out.logits.dataSync()).every(Number.isFinite));
+    tf.dispose([out.logits, ...(out.auxLogits ?? [])]);
+    disposeBatch(batch);
+    model.dispose();
+  }
+});
+
+test('state_norm layer_norm makes the logits invariant to a per-token rescaling of the states', () => {
+  const model = tinyModel(['a'], { state_norm: 'layer_norm' });
+  const plain = tinyModel(['a']);
+  const raw = randomStates(new Rng(5), [4, 3], 4, model.stateLayers.length);
+  const scaled = { ...raw, layers: raw.layers.map((a) => a.map((v) => 7 * v + 3)) };
+  const score = (m: UniCtr, r: typeof raw) => {
+    const b = makeBatch([0, 0], toTokenStates(r));
+    const out = m.forward(b, { training: false });
+    const v = Array.from(out.logits.dataSync());
+    tf.dispose([out.logits, ...(out.auxLogits ?? [])]);
+    disposeBatch(b);
+    return v;
+  };
+  const a = score(model, raw);
+  const b = score(model, scaled);
+  a.forEach((x, i) => assert.ok(Math.abs(x - b[i]!) < 1e-3, `row ${i}: ${x} vs ${b[i]}`));
+  const c = score(plain, raw);
+  const d = score(plain, scaled);
+  assert.ok(c.some((x, i) => Math.abs(x - d[i]!) > 1e-3), 'without state_norm the rescaling changes the logits');
+  model.dispose();
+  plain.dispose();
+});
+
+test('outputBiases: one bias per DSN plus the general network', () => {
+  const model = tinyModel(['a', 'b', 'c']);
+  assert.equal(model.outputBiases().length, 4);
+  assert.ok(model.outputBiases().every((v) => v.size === 1));
+  model.dispose();
+});

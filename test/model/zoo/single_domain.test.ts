@@ -1,41 +1,89 @@
-/** Single-domain routing: a per-domain model is fed its own domain's rows and nothing else. */
-import { test } from 'node:test';
+/**
+ * Routing of single-domain baselines as the trainer does it (buildModels → unit.source →
+ * makeBatch): each per-domain model is fed its own domain's rows and nothing else; and the id
+ * check the trainer runs on every split before training.
+ */
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { selectDomainRows } from '../../../src/model/zoo/single_domain.js';
-import { checkIdRanges } from '../../../src/model/layers/feature_embedding.js';
+import path from 'node:path';
+import { initBackend } from '../../../src/runtime/backend.js';
+import { loadExperiment } from '../../../src/train/experiment.js';
+import { buildModels } from '../../../src/train/model_setup.js';
+import { makeBatch, disposeBatch, chunks } from '../../../src/train/batches.js';
+import { checkSplitIds } from '../../../src/train/dataset_access.js';
+import type { Manifest, SplitColumns, SplitName } from '../../../src/data/types.js';
+import { ROOT } from '../../helpers/cli.js';
 import { makeSynthetic } from './helpers.js';
 
-test('selectDomainRows keeps exactly the rows of the domain, in order', () => {
-  const domainIds = Int32Array.from([0, 2, 1, 2, 2, 0, 1]);
-  assert.deepEqual(Array.from(selectDomainRows([0, 1, 2, 3, 4, 5, 6], domainIds, 2)), [1, 3, 4]);
-  // A shuffled subset (a mini-batch order) keeps its order.
-  assert.deepEqual(Array.from(selectDomainRows([6, 5, 2, 0], domainIds, 0)), [5, 0]);
-  assert.deepEqual(Array.from(selectDomainRows([6, 5, 2, 0], domainIds, 3)), []);
-  assert.throws(() => selectDomainRows([7], domainIds, 0), /row 7 \(position 0\) is outside the split's 7 rows/);
+before(async () => {
+  await initBackend({ backend: 'cpu' });
 });
 
-test('every batch built from the selected rows holds only that domain, and all of its rows are used', () => {
-  const data = makeSynthetic(3, { rows: 3000, domains: 3 });
-  const all = Int32Array.from({ length: 3000 }, (_, i) => i);
-  let total = 0;
-  for (let d = 0; d < 3; d++) {
-    const rows = selectDomainRows(all, data.features.domainId, d);
-    total += rows.length;
-    for (let start = 0; start < rows.length; start += 256) {
-      const fed = rows.subarray(start, start + 256);
-      assert.ok(Array.from(fed).every((r) => data.features.domainId[r] === d), `a batch of domain ${d} holds another domain's row`);
+const DOMAINS = ['A', 'B', 'C', 'Z'];
+
+/** A split with the columns the trainer reads, from the synthetic ID data (domains 0..3). */
+function split(seed: number, rows: number): SplitColumns {
+  const d = makeSynthetic(seed, { rows, domains: 4 });
+  const f = d.features;
+  return {
+    rows,
+    domainId: f.domainId,
+    userId: f.userId,
+    itemId: f.itemId,
+    brandId: f.brandId,
+    titleId: f.titleId,
+    priceBucket: f.priceBucket,
+    history: f.history,
+    label: Uint8Array.from(d.labels),
+  } as unknown as SplitColumns;
+}
+
+const vocab = makeSynthetic(1, { rows: 1 }).vocab;
+const manifest = {
+  domains: DOMAINS.map((name, id) => ({ name, id })),
+  vocab_sizes: vocab,
+  files: { train: 'train.arrow', valid: 'valid.arrow', test: 'test.arrow' },
+} as unknown as Manifest;
+
+test('each per-domain model of a single-domain baseline gets exactly its own rows, in every split', async () => {
+  const { config } = loadExperiment(path.join(ROOT, 'experiments/baselines/deepfm.yaml'), ['model.embedding_dim=4', 'model.hidden_units=[8]']);
+  const splits: Record<SplitName, SplitColumns> = { train: split(3, 900), valid: split(4, 300), test: split(5, 300) };
+  const built = await buildModels(config, manifest, splits, [0, 1, 2], [3]);
+  try {
+    assert.equal(built.units.length, 3);
+    for (const s of ['train', 'valid', 'test'] as const) {
+      let total = 0;
+      for (const unit of built.units) {
+        const id = unit.domainIds[0]!;
+        assert.equal(built.unitFor(id), unit);
+        const src = unit.source(s);
+        const expected = Array.from({ length: splits[s].rows }, (_, r) => r).filter((r) => splits[s].domainId[r] === id);
+        assert.deepEqual(Array.from(src.rows), expected, `${unit.label} ${s}: rows`);
+        total += src.rows.length;
+        // The batches it is fed route every row to its single tower.
+        for (const rows of chunks(src.rows, 64)) {
+          const b = makeBatch(src.split, rows, unit.towerOf);
+          assert.ok(Array.from(b.domainIndex.dataSync()).every((k) => k === 0), `${unit.label}: a row of another domain`);
+          disposeBatch(b);
+        }
+      }
+      const zero = splits[s].domainId.filter((d) => d === 3).length;
+      assert.equal(total + zero, splits[s].rows, `${s}: every training-domain row is used once`);
     }
-    const expected = Array.from(all).filter((r) => data.features.domainId[r] === d);
-    assert.deepEqual(Array.from(rows), expected);
+  } finally {
+    built.dispose();
   }
-  assert.equal(total, 3000);
 });
 
-test('checkIdRanges names the column and row of an id outside its table', () => {
-  const data = makeSynthetic(3, { rows: 10 });
-  checkIdRanges(data.features, data.vocab, 'train.arrow');
-  data.features.history[3 * 5 + 2] = data.vocab.item;
-  assert.throws(() => checkIdRanges(data.features, data.vocab, 'train.arrow'), /train\.arrow: column "history_item_ids" row 3: id 41 is outside the vocabulary \[0, 41\)/);
-  data.features.brandId[7] = -1;
-  assert.throws(() => checkIdRanges(data.features, data.vocab, 'x'), /column "brand_id" row 7/);
+test('checkSplitIds names the split file, column and row of an id outside its table', () => {
+  const splits: Record<SplitName, SplitColumns> = { train: split(3, 50), valid: split(4, 20), test: split(5, 20) };
+  checkSplitIds(splits, manifest, '/data/x');
+  splits.valid.history[3 * 5 + 2] = vocab.item;
+  assert.throws(
+    () => checkSplitIds(splits, manifest, '/data/x'),
+    new RegExp(`/data/x/valid\\.arrow: column "history_item_ids" row 3: id ${vocab.item} is outside the vocabulary \\[0, ${vocab.item}\\)`),
+  );
+  splits.valid.history[3 * 5 + 2] = 0;
+  splits.test.brandId[7] = -1;
+  assert.throws(() => checkSplitIds(splits, manifest, '/data/x'), /test\.arrow: column "brand_id" row 7/);
 });
