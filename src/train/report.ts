@@ -3,7 +3,7 @@
  * the training curve and the published Uni-CTR numbers for comparison.
  */
 import type { Experiment } from './experiment.js';
-import type { MetricsFile } from './run.js';
+import type { MetricsFile } from './metrics_file.js';
 
 /** Published AUCs (spec §6) for the paper's domains. */
 const PAPER: Record<string, Record<string, number>> = {

@@ -38,7 +38,10 @@ export const TrainConfigSchema = z
     patience: z.number().int().min(0).default(1),
     /** Also checkpoint every N optimizer steps inside an epoch (0 = only at epoch ends). */
     checkpoint_every_steps: z.number().int().min(0).default(0),
-    /** Use at most this many training rows per epoch (after shuffling); 0 = all. For smoke runs. */
+    /**
+     * Train on at most this many rows (0 = all): a fixed subset, shared among the training domains
+     * in proportion to their sizes and drawn from the seed, the same rows for every model.
+     */
     max_train_rows: z.number().int().min(0).default(0),
     /**
      * Threads per training step: `auto` (2 where the machine has 2 cores or more) or 1. Uni-CTR on

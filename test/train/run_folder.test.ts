@@ -48,7 +48,7 @@ test('train writes the run-folder contract; metrics equal an independent recompu
   assert.deepEqual(Object.keys(metrics.test), ['Synthetic A', 'Synthetic B', 'Synthetic C']);
   assert.deepEqual(Object.keys(metrics.zero_shot), ['Synthetic D']);
   const csv = readFileSync(path.join(out, 'predictions/test.csv'), 'utf8').trim().split('\n');
-  assert.equal(csv[0], 'domain,label,score');
+  assert.equal(csv[0], 'domain,label,score,row_id');
   for (const d of manifest.domains.slice(0, 3)) {
     assert.equal(metrics.test[d.name].rows, d.splits.test.rows);
     assert.equal(csv.filter((l: string) => l.startsWith(d.name + ',')).length, d.splits.test.rows);
