@@ -12,6 +12,7 @@ import { predictCommand } from './predict.js';
 import { quickstartCommand } from './quickstart.js';
 import { embedCommand } from './embed.js';
 import { compareCommand } from './compare.js';
+import { reproduceCommand } from './reproduce.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const commands: CommandModule<any, any>[] = [
@@ -24,5 +25,6 @@ export const commands: CommandModule<any, any>[] = [
   addDomainCommand,
   predictCommand,
   compareCommand,
+  reproduceCommand,
   embedCommand,
  ];
