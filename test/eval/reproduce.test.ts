@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
@@ -103,4 +103,48 @@ test('reproduce: bad --only and a config without a reproduce block fail with one
   const plain = runCli(['reproduce', '--config', path.join(ROOT, 'experiments/tiny.yaml'), '--out', out, '--dry-run']);
   assert.equal(plain.code, 2);
   assert.match(plain.stderr, /tiny\.yaml: no "reproduce:" block/);
+});
+
+test('compare: reference row first, intervals, logloss, RelaImpr, CSV and JSON, no shared domain', () => {
+  const run = (id: string) => path.join(out, 'runs', id);
+  const md = runCli(['compare', '--ref', run('dnn-s2012'), run('unictr-s2012'), run('dnn-s2013')]);
+  assert.equal(md.code, 0, md.stderr);
+  const lines = md.stdout.split('\n');
+  assert.match(lines[2]!, /\| run \| folder \| model \| seed \| Synthetic A \| Synthetic B \| Synthetic C \| Synthetic D \(zero-shot\) \|/);
+  assert.ok(lines[4]!.startsWith(`| smoke/dnn-s2012 (reference) | ${run('dnn-s2012')} | dnn | 2012 | `), lines[4]);
+  assert.ok(lines[5]!.startsWith(`| smoke/unictr-s2012 | ${run('unictr-s2012')} | unictr | 2012 | `), lines[5]);
+  assert.match(md.stdout, /### Logloss/);
+  assert.doesNotMatch(md.stdout, /NaN/);
+
+  const json = JSON.parse(runCli(['compare', '--json', '--ref', run('dnn-s2012'), run('unictr-s2012')]).stdout);
+  const ref = JSON.parse(readFileSync(path.join(run('dnn-s2012'), 'metrics.json'), 'utf8'));
+  const mine = JSON.parse(readFileSync(path.join(run('unictr-s2012'), 'metrics.json'), 'utf8'));
+  assert.equal(json.rows.length, 2);
+  assert.equal(json.rows[0].reference, true);
+  for (const d of ['Synthetic A', 'Synthetic B', 'Synthetic C']) {
+    const cell = json.rows[1].cells[d];
+    assert.equal(cell.auc, mine.test[d].auc);
+    assert.deepEqual(cell.ci95, mine.test[d].auc_ci95);
+    assert.equal(cell.logloss, mine.test[d].logloss);
+    const b = ref.test[d].auc;
+    if (b > 0.5) assert.ok(Math.abs(cell.rela_impr - ((mine.test[d].auc - 0.5) / (b - 0.5) - 1) * 100) < 1e-9);
+    else assert.equal(cell.rela_impr, null, 'undefined over a reference AUC at or below 0.5');
+  }
+  const csv = runCli(['compare', '--format', 'csv', run('unictr-s2012')]).stdout.trim().split('\n');
+  assert.equal(csv[0], 'run,folder,model,seed,reference,domain,split,rows,auc,auc_ci95_low,auc_ci95_high,logloss,relaimpr_pct');
+  assert.equal(csv.length, 1 + 4);
+  assert.equal(Number(csv[1]!.split(',')[8]), mine.test['Synthetic A'].auc);
+
+  // A run on other domains: a warning, and RelaImpr over a reference AUC of exactly 0.5 is n/a.
+  const other = path.join(path.dirname(out), 'other-run');
+  mkdirSync(other, { recursive: true });
+  writeFileSync(path.join(other, 'config.yaml'), 'name: other\n');
+  const s = { auc: 0.5, auc_ci95: [0.4, 0.6], logloss: 0.69, rows: 10, positives: 5 };
+  writeFileSync(path.join(other, 'metrics.json'), JSON.stringify({ model: 'dnn', seed: 1, test: { Elsewhere: s }, zero_shot: {} }));
+  const apart = runCli(['compare', '--ref', other, run('unictr-s2012')]);
+  assert.equal(apart.code, 0, apart.stderr);
+  assert.match(apart.stderr, /warning: the runs share no domain/);
+  const missing = runCli(['compare', path.join(out, 'no-such-run')]);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /run folder not found/);
 });

@@ -188,14 +188,3 @@ test('unictr --help lists every command with an example', () => {
   const unknown = runCli(['trian']);
   assert.notEqual(unknown.code, 0);
 });
-
-test('compare tabulates finished runs with RelaImpr over a reference', () => {
-  const r = runCli(['compare', '--ref', path.join(tmp, 'run-a'), path.join(tmp, 'run-a'), path.join(tmp, 'repro-1')]);
-  assert.equal(r.code, 0, r.stderr);
-  const lines = r.stdout.trim().split('\n');
-  assert.match(lines[0]!, /\| run \| model \| Synthetic A \| Synthetic B \| Synthetic C \| Synthetic D \(zero-shot\) \|/);
-  assert.match(lines[2]!, /^\| run-a \| mmoe \| [0-9.]+ \(\+0\.0%\)/);
-  const missing = runCli(['compare', path.join(tmp, 'no-such-run')]);
-  assert.equal(missing.code, 2);
-  assert.match(missing.stderr, /no metrics\.json/);
-});
