@@ -7,7 +7,9 @@ import path from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
 import { UniCtr } from '../model/unictr/unictr.js';
 import { ConfigError } from '../util/errors.js';
-import { atomicWriteJson, readJson } from '../util/fs.js';
+import { atomicWriteFile, atomicWriteJson, readJson } from '../util/fs.js';
+import { log } from '../util/log.js';
+import { renderReport } from './report.js';
 import { fit } from './fit.js';
 import { checkpointExists, loadCheckpoint, restoreVariables } from './checkpoint.js';
 import { domainIds, summarizeRows, type RunContext } from './run_context.js';
@@ -98,6 +100,8 @@ export async function addDomainToRun(dir: string, ctx: RunContext, domain: strin
     m.added_domains = { ...(m.added_domains ?? {}), [domain]: metrics };
     m.epochs = { ...m.epochs, [`add ${domain}`]: res.history };
     await atomicWriteJson(mf, m);
+    await atomicWriteFile(runPaths(dir).report, renderReport(ctx.config, m));
+    log.info(`wrote ${mf}, ${runPaths(dir).report}`);
   }
   return { metrics, predictions };
 }
