@@ -43,11 +43,13 @@ export const reproduceCommand: CommandModule<object, ReproduceArgs> = {
     const out = path.resolve(args.out);
     const plan = planGrid(rc, out, { seeds: args.seeds, only: only as Table[] | undefined });
     const seeds = gridSeeds(rc.reproduce.seeds, args.seeds);
+    // Every run's experiment is validated before anything trains (a typo fails now, not hours in).
+    const { loadExperiment, validateExperiment } = await import('../../train/experiment.js');
+    for (const run of plan) validateExperiment(run.raw, `${args.config} (reproduce.models "${run.model}")`);
     if (args['dry-run']) {
       process.stdout.write(`${plan.length} runs under ${path.join(out, 'runs')}:\n${describeGrid(plan, args.resume)}`);
       return;
     }
-    const { loadExperiment } = await import('../../train/experiment.js');
     const { runExperiment } = await import('../../train/run.js');
     const backend = await startBackend(args);
     const crash = process.env.UNICTR_CRASH_AFTER_STEPS ? Number(process.env.UNICTR_CRASH_AFTER_STEPS) : undefined;
