@@ -90,8 +90,11 @@ function cellOf(results: RunResult[], pick: (m: MetricsFile) => { auc: number; a
     values: aucs,
     seeds: got.map((x) => x.r.run.seed),
     runs: got.map((x) => path.relative(path.dirname(path.dirname(x.r.run.dir)), x.r.run.dir)),
-    ci95: [mean(got.map((x) => x.s!.auc_ci95[0])), mean(got.map((x) => x.s!.auc_ci95[1]))],
-    logloss: mean(got.map((x) => x.s!.logloss)),
+    // metrics.json writes NaN as null: an interval or logloss missing in any seed is left out.
+    ci95: got.every((x) => x.s!.auc_ci95.every((v) => typeof v === 'number' && Number.isFinite(v)))
+      ? [mean(got.map((x) => x.s!.auc_ci95[0])), mean(got.map((x) => x.s!.auc_ci95[1]))]
+      : null,
+    logloss: got.every((x) => typeof x.s!.logloss === 'number' && Number.isFinite(x.s!.logloss)) ? mean(got.map((x) => x.s!.logloss)) : null,
   };
 }
 

@@ -7,7 +7,8 @@ import type { Experiment } from './experiment.js';
 import type { MetricsFile } from './metrics_file.js';
 import { isPaperDomainSet, PAPER_TABLE3, PAPER_ZERO_SHOT, PAPER_ZERO_SHOT_DOMAIN } from './paper.js';
 
-const f4 = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? 'n/a' : x.toFixed(4));
+// metrics.json stores NaN (e.g. gAUC with no user holding both classes) as null.
+const f4 = (x: number | null | undefined) => (x === undefined || x === null || !Number.isFinite(x) ? 'n/a' : x.toFixed(4));
 
 export function renderReport(config: Experiment, m: MetricsFile): string {
   const lines: string[] = [];

@@ -15,7 +15,8 @@ const epoch = { epoch: 1, train_loss: 1.3, valid_auc: 0.6, lr: 1e-3, seconds: 2 
 
 function metrics(domains: string[], extra: Partial<MetricsFile> = {}): MetricsFile {
   return {
-    test: Object.fromEntries(domains.map((d) => [d, { ...summary(0.61) }])),
+    // gauc null: how metrics.json stores NaN (no user with both classes).
+    test: Object.fromEntries(domains.map((d) => [d, { ...summary(0.61), gauc: null as unknown as number }])),
     zero_shot: {},
     valid: {},
     overall_test: summary(0.6),
@@ -32,6 +33,7 @@ test('a tiny synthetic run: no model column, no paper numbers, gAUC and loss exp
   assert.match(md, /\n\| epoch \| train loss \| valid AUC \| lr \| seconds \|\n/);
   assert.doesNotMatch(md, /\| model \|/);
   assert.match(md, /\| 1 \| 1\.3000 \| 0\.6000 \|/);
+  assert.match(md, /\| Synthetic A \| 50 \| 40 \| 0\.6100 \| \[0\.5100, 0\.7100\] \| 0\.6000 \| n\/a \|/);
   assert.match(md, /gAUC is the AUC within each user[^\n]*n\/a when no user has both/);
   assert.match(md, /Train loss is the sum of two binary cross-entropies: the domain tower's on each row and the general network's/);
   assert.doesNotMatch(md, /0\.7523|5-core|Published numbers/);
