@@ -19,7 +19,8 @@ export function barChartSvg(opts: { title: string; groups: string[]; series: Bar
   const { groups, series } = opts;
   const legendW = Math.min(260, 40 + 7 * Math.max(0, ...series.map((s) => s.name.length)));
   const groupW = Math.max(90, 18 * series.length + 30);
-  const width = 80 + groups.length * groupW + legendW;
+  // Wide enough for the title and the note whatever the number of groups.
+  const width = Math.max(80 + groups.length * groupW + legendW, Math.max(90 + 9.5 * opts.title.length, 90 + 6.5 * (opts.note ?? '').length));
   const height = 440;
   const m = { top: 45, bottom: opts.note ? 80 : 60, left: 70 };
   const ph = height - m.top - m.bottom;

@@ -268,7 +268,7 @@ export function buildTables(rc: ReproduceConfig, results: RunResult[], seeds: nu
     });
     tables.push({
       name: 'scaling',
-      title: 'Overall test AUC vs training rows (paper Fig. 4 shape, over data instead of backbone size)',
+      title: 'Overall test AUC vs training rows (paper Fig. 4 shape)',
       caption:
         `Mean ± std over seeds of the AUC of all training domains' test rows when every model trains on the same fixed subset of n rows. ` +
         `The paper scales the backbone (TinyBERT → Sheared-LLaMA); locally only USE-lite is pretrained, so this figure scales the training data instead.${note}`,
