@@ -13,7 +13,7 @@ test('grouped bars with whiskers, escaped labels, deterministic', () => {
     yLabel: 'AUC',
     series: [
       { name: 'DNN', values: [0.61, 0.7], intervals: [[0.55, 0.67], [0.6, 0.8]] as [number, number][] },
-      { name: 'Uni-CTR', values: [0.65, null], intervals: [[0.6, 0.7], null] },
+      { name: 'Uni-CTR', values: [0.65, null], intervals: [[0.6, 0.7], null] as ([number, number] | null)[] },
     ],
   };
   const svg = barChartSvg(opts);
