@@ -7,11 +7,14 @@ import path from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
 import { UniCtr } from '../model/unictr/unictr.js';
 import { ConfigError } from '../util/errors.js';
-import { atomicWriteJson, readJson } from '../util/fs.js';
+import { atomicWriteFile, atomicWriteJson, readJson } from '../util/fs.js';
+import { log } from '../util/log.js';
+import { renderReport } from './report.js';
 import { fit } from './fit.js';
 import { checkpointExists, loadCheckpoint, restoreVariables } from './checkpoint.js';
-import { domainIds, slug, summarizeRows, type DomainMetrics, type MetricsFile, type RunContext, type PredictionRow } from './run.js';
-import { runPaths, writePredictionsCsv } from './run_folder.js';
+import { domainIds, summarizeRows, type RunContext } from './run_context.js';
+import type { DomainMetrics, MetricsFile, PredictionRow } from './metrics_file.js';
+import { runPaths, slug, writePredictionsCsv } from './run_folder.js';
 import { labelsOf } from './batches.js';
 import { predictRows } from './fit.js';
 import type { TrainConfig } from './train_config.js';
@@ -89,7 +92,7 @@ export async function addDomainToRun(dir: string, ctx: RunContext, domain: strin
     ...summarizeRows(src, scores, { iterations: train.bootstrap, seed: ctx.config.seed }),
     head: domain,
   };
-  const predictions = Array.from(labels, (l, i) => ({ domain, label: l, score: scores[i]! }));
+  const predictions = Array.from(labels, (l, i) => ({ domain, label: l, score: scores[i]!, rowId: src.split.rowId[src.rows[i]!]! }));
   await writePredictionsCsv(path.join(runPaths(dir).predictions, `added_${slug(domain)}.csv`), predictions);
   const mf = runPaths(dir).metrics;
   if (existsSync(mf)) {
@@ -97,6 +100,8 @@ export async function addDomainToRun(dir: string, ctx: RunContext, domain: strin
     m.added_domains = { ...(m.added_domains ?? {}), [domain]: metrics };
     m.epochs = { ...m.epochs, [`add ${domain}`]: res.history };
     await atomicWriteJson(mf, m);
+    await atomicWriteFile(runPaths(dir).report, renderReport(ctx.config, m));
+    log.info(`wrote ${mf}, ${runPaths(dir).report}`);
   }
   return { metrics, predictions };
 }

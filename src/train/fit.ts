@@ -314,8 +314,8 @@ export async function fit(opts: FitOptions): Promise<FitResult> {
     if (state.order === null) {
       const order = Int32Array.from({ length: opts.train.rows.length }, (_, i) => i);
       rng.shuffle(order);
-      const limit = config.max_train_rows > 0 ? Math.min(config.max_train_rows, order.length) : order.length;
-      state.order = Array.from(order.subarray(0, limit));
+      // train.max_train_rows was applied when the rows were chosen (model_setup.cappedTrainRows).
+      state.order = Array.from(order);
       state.batch_in_epoch = 0;
       state.loss_sum = 0;
       state.loss_count = 0;

@@ -11,6 +11,7 @@ import type { Backbone } from '../model/backbone/types.js';
 import { log } from '../util/log.js';
 import { sourceOf, type ConfigSource } from '../util/config.js';
 import { ModelFolderError } from '../util/errors.js';
+import { Rng } from '../util/rng.js';
 import { modelKind, createModel } from '../model/registry.js';
 import { createBackbone, createStateEncoder } from '../model/backbone/index.js';
 import { openStateCache, type StateCache } from '../model/backbone/encoder_cache.js';
@@ -60,10 +61,34 @@ export interface EncodeOnly {
 type StatesFor = Partial<Record<SplitName, (rows: Int32Array) => TokenStates>>;
 type TokensFor = Partial<Record<SplitName, (rows: Int32Array) => BatchTensors['tokens']>>;
 
-function sourceFactory(splits: Record<SplitName, SplitColumns>, own: number[], states: StatesFor, tokens: TokensFor = {}) {
+/**
+ * Training rows of one domain under `train.max_train_rows`: the cap is shared among the run's
+ * training domains in proportion to their sizes, and each domain keeps a fixed random subset drawn
+ * from the experiment seed and the domain's id — the same rows for every model, whichever model
+ * (or per-domain unit) trains on them. A domain outside the training set (add-domain) keeps at
+ * most `cap` rows. 0 = every row.
+ */
+export function cappedTrainRows(train: SplitColumns, trainIds: readonly number[], cap: number, seed: number) {
+  const all = rowsOfDomains(train, trainIds).length;
+  return (id: number): Int32Array => {
+    const rows = rowsOfDomains(train, [id]);
+    if (cap <= 0 || (trainIds.includes(id) ? all : rows.length) <= cap) return rows;
+    const keep = trainIds.includes(id) ? Math.round((cap * rows.length) / all) : cap;
+    const order = new Rng(seed * 1009 + id).shuffle(Int32Array.from(rows.keys()));
+    return Int32Array.from(order.subarray(0, keep).sort(), (i) => rows[i]!);
+  };
+}
+
+function sourceFactory(
+  splits: Record<SplitName, SplitColumns>,
+  own: number[],
+  states: StatesFor,
+  trainRows: (id: number) => Int32Array,
+  tokens: TokensFor = {},
+) {
   return (split: SplitName, ids: number[] = own): RowSource => ({
     split: splits[split],
-    rows: rowsOfDomains(splits[split], ids),
+    rows: split === 'train' ? concatRows(ids.map(trainRows)) : rowsOfDomains(splits[split], ids),
     states: states[split],
     tokens: tokens[split],
   });
@@ -72,6 +97,17 @@ function sourceFactory(splits: Record<SplitName, SplitColumns>, own: number[], s
 /** The experiment's backbone; the experiment seed seeds what it initialises (LoRA A matrices). */
 export function createRunBackbone(config: Experiment): Promise<Backbone> {
   return createBackbone({ ...config.backbone, seed: config.seed });
+}
+
+/** Rows of several domains in split order (as rowsOfDomains returns them). */
+function concatRows(parts: Int32Array[]): Int32Array {
+  const out = new Int32Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out.sort();
 }
 
 export async function buildModels(
@@ -91,6 +127,7 @@ export async function buildModels(
   const names = trainIds.map((id) => manifest.domains[id]!.name);
   const vocab = manifest.vocab_sizes;
   const bs = config.train.eval_batch_size;
+  const trainRows = cappedTrainRows(splits.train, trainIds, config.train.max_train_rows, config.seed);
 
   if (kind === 'unictr' || kind === 'states') {
     const backbone = await createRunBackbone(config).catch((e: unknown) => {
@@ -172,7 +209,7 @@ export async function buildModels(
       model,
       domainIds: trainIds,
       towerOf,
-      source: sourceFactory(splits, trainIds, states, tokens),
+      source: sourceFactory(splits, trainIds, states, trainRows, tokens),
     };
     return {
       units: [unit],
@@ -195,7 +232,7 @@ export async function buildModels(
   if (kind === 'multi') {
     const model = createModel(config.model, { domains: names, vocab, seed: config.seed, source });
     const towerOf = (d: number) => trainIds.indexOf(d);
-    const unit: TrainUnit = { key: 'model', model, domainIds: trainIds, towerOf, source: sourceFactory(splits, trainIds, {}) };
+    const unit: TrainUnit = { key: 'model', model, domainIds: trainIds, towerOf, source: sourceFactory(splits, trainIds, {}, trainRows) };
     return {
       units: [unit],
       unitFor: () => unit,
@@ -230,7 +267,7 @@ export async function buildModels(
       model,
       domainIds: [id],
       towerOf,
-      source: sourceFactory(splits, [id], {}),
+      source: sourceFactory(splits, [id], {}, trainRows),
     };
   });
   return {
@@ -238,7 +275,7 @@ export async function buildModels(
     unitFor: (d) => units.find((u) => u.domainIds[0] === d)!,
     zeroShotScorer: () => {
       const everyTower = () => 0;
-      const pooled = sourceFactory(splits, trainIds, {})('valid');
+      const pooled = sourceFactory(splits, trainIds, {}, trainRows)('valid');
       let best = units[0]!;
       let bestAuc = -Infinity;
       for (const u of units) {
@@ -249,7 +286,7 @@ export async function buildModels(
       return {
         description: `per-domain model with the best validation ${config.train.monitor} over the training domains: ${best.label} (${bestAuc.toFixed(4)})`,
         head: best.label!,
-        source: (split, ids) => sourceFactory(splits, ids, {})(split),
+        source: (split, ids) => sourceFactory(splits, ids, {}, trainRows)(split),
         score: (src) => predictRows(best.model, src, everyTower, bs, 0),
       };
     },

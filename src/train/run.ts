@@ -4,8 +4,8 @@
  */
 import { existsSync, readFileSync, statSync, truncateSync } from 'node:fs';
 import path from 'node:path';
-import type { SplitColumns, SplitName, Manifest } from '../data/types.js';
-import { ConfigError, DataError, RunFolderError } from '../util/errors.js';
+import type { SplitName } from '../data/types.js';
+import { ConfigError, RunFolderError } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { atomicWriteFile, atomicWriteJson, discardDir, ensureDir } from '../util/fs.js';
 import { sourceOf } from '../util/config.js';
@@ -14,11 +14,12 @@ import { loadExperiment, type Experiment, type LoadedExperiment } from './experi
 import { BranchParallel } from './branch_parallel.js';
 import { fit, predictRows, type EpochRecord, type RowSource, type TrainerState, type TrainingPosition } from './fit.js';
 import { labelsOf } from './batches.js';
-import { auc, summarize, type MetricSummary } from './metrics.js';
+import { auc, summarize } from './metrics.js';
 import { checkRunTarget, lockRunFolder, markRunFinished, markRunResumed, readStepLosses, requireRunFolder, runPaths, writePredictionsCsv, writeRunHeader } from './run_folder.js';
 import { checkpointExists, loadCheckpoint, readCheckpointTrainer, restoreVariables } from './checkpoint.js';
-import { checkSplitIds, ensureDataset, loadAllSplits, type DatasetOptions } from './dataset_access.js';
-import { buildModels, type BuiltModels } from './model_setup.js';
+import type { DatasetOptions } from './dataset_access.js';
+import { prepareRun, summarizeRows, type RunContext } from './run_context.js';
+import type { DomainMetrics, MetricsFile, PredictionRow } from './metrics_file.js';
 import { renderReport } from './report.js';
 import { readAddedDomains, restoreAddedDomains } from './add_domain.js';
 import { runCurveSvg, trainingCurveSvg } from './plot.js';
@@ -41,76 +42,9 @@ export interface RunOptions {
   onPosition?: (p: TrainingPosition) => void;
 }
 
-export interface DomainMetrics extends MetricSummary {
-  /** Which head scored it (zero-shot): "general", a tower's domain, or "own". */
-  head?: string;
-}
-
-export interface MetricsFile {
-  test: Record<string, DomainMetrics>;
-  zero_shot: Record<string, DomainMetrics>;
-  valid: Record<string, { auc: number; rows: number }>;
-  overall_test: MetricSummary | null;
-  model: string;
-  seed: number;
-  epochs: Record<string, EpochRecord[]>;
-  zero_shot_head_choice?: string;
-  /** Test predictions (written to predictions/test.csv, not to metrics.json). */
-  predictions?: PredictionRow[];
-}
-
-export interface PredictionRow {
-  domain: string;
-  label: number;
-  score: number;
-}
-
-/** Resolve domain names to manifest ids, with an error naming the key and the known domains. */
-export function domainIds(manifest: Manifest, names: readonly string[], key: string, file: string): number[] {
-  return names.map((n) => {
-    const d = manifest.domains.find((x) => x.name === n);
-    if (!d) {
-      throw new ConfigError(
-        `${file}: key "${key}": unknown domain "${n}"; the dataset has: ${manifest.domains.map((x) => `"${x.name}"`).join(', ')}`,
-      );
-    }
-    return d.id;
-  });
-}
-
-export interface RunContext {
-  loaded: LoadedExperiment;
-  config: Experiment;
-  manifest: Manifest;
-  splits: Record<SplitName, SplitColumns>;
-  trainIds: number[];
-  zeroIds: number[];
-  built: BuiltModels;
-}
-
-/** Dataset, splits and freshly initialised model(s) of an experiment. Dispose `built` after use. */
-export async function prepareRun(
-  loaded: LoadedExperiment,
-  extraDomains: readonly string[] = [],
-  dataset: DatasetOptions = {},
-  /** Encode states only for this split of these domains (commands that score nothing else). */
-  only?: { split: SplitName; domains: readonly string[] },
-): Promise<RunContext> {
-  const { config } = loaded;
-  const manifest = await ensureDataset(config, loaded.file, loaded.sets, dataset);
-  const trainIds = domainIds(manifest, config.domains.train, 'domains.train', loaded.file);
-  const zeroIds = domainIds(manifest, config.domains.zero_shot, 'domains.zero_shot', loaded.file);
-  const splits = await loadAllSplits(config.dataset_dir);
-  checkSplitIds(splits, manifest, config.dataset_dir);
-  for (const id of trainIds) {
-    const d = manifest.domains[id]!;
-    if (d.splits.train.rows === 0) throw new DataError(`domain "${d.name}" has no training rows in ${config.dataset_dir}`);
-  }
-  const extraIds = domainIds(manifest, extraDomains, '--domain', 'command line');
-  const encodeOnly = only ? { split: only.split, domainIds: domainIds(manifest, only.domains, '--domain', 'command line') } : undefined;
-  const built = await buildModels(config, manifest, splits, trainIds, zeroIds, extraIds, loaded.sources, encodeOnly);
-  return { loaded, config, manifest, splits, trainIds, zeroIds, built };
-}
+export type { DomainMetrics, MetricsFile, PredictionRow } from './metrics_file.js';
+export { domainIds, prepareRun, summarizeRows, type RunContext } from './run_context.js';
+export { slug } from './run_folder.js';
 
 /** A finished (or interrupted) run: its config, data and the best-validation weights restored. */
 export async function openTrainedRun(
@@ -258,7 +192,7 @@ export function evaluateRun(ctx: RunContext, epochs: Record<string, EpochRecord[
     const labels = labelsOf(t.src.split, t.src.rows);
     test[name] = summarizeRows(t.src, t.scores, bootstrap);
     labels.forEach((l, i) => {
-      predictions.push({ domain: name, label: l, score: t.scores[i]! });
+      predictions.push({ domain: name, label: l, score: t.scores[i]!, rowId: t.src.split.rowId[t.src.rows[i]!]! });
       allLabels.push(l);
       allScores.push(t.scores[i]!);
     });
@@ -302,13 +236,6 @@ export function runFolderExists(dir: string): boolean {
   return existsSync(runPaths(dir).config);
 }
 
-/** Metrics of scored rows: AUC, logloss, gAUC over the rows' users, bootstrap interval. */
-export function summarizeRows(src: RowSource, scores: Float64Array, bootstrap: { iterations: number; seed: number }): MetricSummary {
-  const labels = labelsOf(src.split, src.rows);
-  const users = Array.from(src.rows, (r) => src.split.userId[r]!);
-  return summarize(labels, scores, users, { bootstrap });
-}
-
 /** Zero-shot metrics (and predictions) of `ids` with the run's zero-shot scorer. */
 export function zeroShotEval(
   ctx: RunContext,
@@ -328,12 +255,9 @@ export function zeroShotEval(
     const src = pick.source('test', [id]);
     const scores = pick.score(src);
     metrics[name] = { ...summarizeRows(src, scores, bootstrap), head: pick.head };
-    labelsOf(src.split, src.rows).forEach((l, i) => predictions.push({ domain: name, label: l, score: scores[i]! }));
+    labelsOf(src.split, src.rows).forEach((l, i) =>
+      predictions.push({ domain: name, label: l, score: scores[i]!, rowId: src.split.rowId[src.rows[i]!]! }),
+    );
   }
   return { metrics, predictions, description: pick.description };
-}
-
-/** File-name-safe form of a domain name. */
-export function slug(name: string): string {
-  return name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
 }

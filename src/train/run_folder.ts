@@ -5,7 +5,7 @@
  *   log.jsonl            one event per optimizer step and per epoch
  *   checkpoints/last/    full state for --resume;  checkpoints/best/  best validation weights
  *   metrics.json         {"test": {domain: {auc, logloss, rows, ...}}, "zero_shot": {...}, ...}
- *   predictions/test.csv domain,label,score (one row per test row)
+ *   predictions/test.csv domain,label,score,row_id (one row per test row; row_id in the test split)
  *   report.md, curve.svg human-readable summary and training curve
  */
 import { execFileSync } from 'node:child_process';
@@ -202,10 +202,16 @@ export function csvField(s: string): string {
 
 export async function writePredictionsCsv(
   file: string,
-  rows: { domain: string; label: number; score: number }[],
+  rows: { domain: string; label: number; score: number; rowId?: number }[],
 ): Promise<void> {
-  const lines = ['domain,label,score'];
+  const withIds = rows.length > 0 && rows.every((r) => r.rowId !== undefined);
+  const lines = [withIds ? 'domain,label,score,row_id' : 'domain,label,score'];
   // 17 significant digits round-trip a float64, so recomputed metrics match exactly.
-  for (const r of rows) lines.push(`${csvField(r.domain)},${r.label},${r.score.toPrecision(17)}`);
+  for (const r of rows) lines.push(`${csvField(r.domain)},${r.label},${r.score.toPrecision(17)}${withIds ? `,${r.rowId}` : ''}`);
   await atomicWriteFile(file, lines.join('\n') + '\n');
+}
+
+/** File-name-safe form of a domain name. */
+export function slug(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
 }

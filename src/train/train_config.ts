@@ -41,7 +41,10 @@ export const TrainConfigSchema = z
     patience: z.number().int().min(0).default(1),
     /** Also checkpoint every N optimizer steps inside an epoch (0 = only at epoch ends). */
     checkpoint_every_steps: z.number().int().min(0).default(0),
-    /** Use at most this many training rows per epoch (after shuffling); 0 = all. For smoke runs. */
+    /**
+     * Train on at most this many rows (0 = all): a fixed subset, shared among the training domains
+     * in proportion to their sizes and drawn from the seed, the same rows for every model.
+     */
     max_train_rows: z.number().int().min(0).default(0),
     /** Weight of the auxiliary (Uni-CTR general network) loss term; 1 = the spec's equal weights. */
     general_loss_weight: z.number().min(0).default(1),

@@ -93,6 +93,9 @@ test('add-domain trains only the new DSN and scores its test rows', () => {
   assert.ok(newVars > 0);
   const m = JSON.parse(readFileSync(path.join(run, 'metrics.json'), 'utf8'));
   assert.ok(m.added_domains['Synthetic C']);
+  const report = readFileSync(path.join(run, 'report.md'), 'utf8');
+  assert.match(report, /## Added domains[^\n]*\n\n[^\n]*\n[^\n]*\n\| Synthetic C \| \d+ \| \d+ \| [0-9.]+ \|/, 'the report shows the added domain');
+  assert.match(r.stderr, /wrote .*metrics\.json, .*report\.md/);
   // The reopened run carries the added DSN.
   const ev = runCli(['predict', '--run', run, '--domain', 'Synthetic C', '--out', path.join(tmp, 'c.csv'), ...common]);
   assert.equal(ev.code, 0, ev.stderr);

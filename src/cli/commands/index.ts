@@ -14,6 +14,7 @@ import { embedCommand } from './embed.js';
 import { compareCommand } from './compare.js';
 import { modelsCommand } from './models.js';
 import { configCommand } from './config.js';
+import { reproduceCommand } from './reproduce.js';
 
 export const commands: AnyCommand[] = [
   quickstartCommand,
@@ -27,5 +28,6 @@ export const commands: AnyCommand[] = [
   addDomainCommand,
   predictCommand,
   compareCommand,
+  reproduceCommand,
   embedCommand,
 ];

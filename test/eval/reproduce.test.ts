@@ -1,0 +1,150 @@
+/**
+ * `unictr reproduce` end to end on experiments/reproduce/smoke.yaml: a crash in the first run, a
+ * --dry-run that sees it, --resume that continues it and finishes the grid, tables whose numbers are
+ * the run folders' metrics, a DeLong p-value equal to the independent Python reference, and a
+ * second invocation that reruns nothing.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
+import { ROOT, runCli } from '../helpers/cli.js';
+
+const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'unictr-repro-')), 'smoke');
+const args = ['reproduce', '--config', path.join(ROOT, 'experiments/reproduce/smoke.yaml'), '--out', out, '--backend', 'wasm'];
+const RUNS = ['dnn-s2012', 'dnn-rows150-s2012', 'unictr-s2012', 'dnn-s2013', 'dnn-rows150-s2013', 'unictr-s2013'];
+
+function hasScipy(): boolean {
+  return spawnSync('/usr/bin/python3', ['-c', 'import numpy, scipy'], { encoding: 'utf8' }).status === 0;
+}
+
+test('reproduce smoke: crash, resume, tables from the run folders, nothing rerun', () => {
+  const crashed = runCli(args, { env: { UNICTR_CRASH_AFTER_STEPS: '3' } });
+  assert.notEqual(crashed.code, 0, 'the simulated crash stops the command');
+  assert.ok(existsSync(path.join(out, 'runs/dnn-s2012/checkpoints/model/last')), 'a mid-epoch checkpoint was kept');
+  assert.ok(!existsSync(path.join(out, 'runs/dnn-s2012/metrics.json')));
+
+  const dry = runCli([...args, '--dry-run', '--resume']);
+  assert.equal(dry.code, 0, dry.stderr);
+  assert.match(dry.stdout, /^6 runs under /);
+  assert.match(dry.stdout, /dnn-s2012\s+interrupted, resume/);
+  assert.match(dry.stdout, /unictr-s2013\s+train/);
+  assert.ok(!existsSync(path.join(out, 'tables.md')), 'a dry run writes nothing');
+
+  const r = runCli([...args, '--resume']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /run 1\/6 dnn-s2012 \(resuming\)/);
+  assert.match(r.stderr, /resumed model at epoch 1, batch \d+/);
+  assert.match(r.stderr, /run 2\/6 dnn-rows150-s2012 \| ETA \d/);
+  for (const f of ['tables.md', 'table3.csv', 'zero_shot.csv', 'ablation.csv', 'scaling.csv', 'summary.json', 'figures/table3.svg', 'figures/zero_shot.svg', 'figures/ablation.svg', 'figures/scaling.svg']) {
+    assert.ok(existsSync(path.join(out, f)), `missing ${f}`);
+  }
+  for (const id of RUNS) assert.ok(existsSync(path.join(out, 'runs', id, 'metrics.json')), id);
+
+  // Table III shape: a row per model, a column per training domain and the overall.
+  const md = readFileSync(path.join(out, 'tables.md'), 'utf8');
+  assert.match(md, /\| model \| group \| Synthetic A \| Synthetic B \| Synthetic C \| Overall \| RelaImpr \|/);
+  assert.match(md, /\| DNN \(w\/o LLM\) \| multi-domain \| [0-9.]+ ± [0-9.]+/);
+  assert.match(md, /\| Uni-CTR \| Uni-CTR \| /);
+  assert.match(md, /Budget: every model trains on the same fixed 300-row subset/);
+  assert.doesNotMatch(md, /paper's numbers/, 'synthetic domains: no paper numbers');
+
+  // Every number equals the run folders' metrics.
+  const metrics = (id: string) => JSON.parse(readFileSync(path.join(out, 'runs', id, 'metrics.json'), 'utf8'));
+  const csv = readFileSync(path.join(out, 'table3.csv'), 'utf8').trim().split('\n').map((l) => l.split(','));
+  const row = (model: string, col: string) => csv.find((c) => c[0] === model && c[2] === col)!;
+  for (const [label, id] of [['DNN (w/o LLM)', 'dnn'], ['Uni-CTR', 'unictr']]) {
+    for (const d of ['Synthetic A', 'Synthetic C']) {
+      const want = [2012, 2013].map((s) => metrics(`${id}-s${s}`).test[d].auc as number);
+      const got = row(label!, d)[9]!.split(' ').map(Number);
+      want.forEach((w, i) => assert.ok(Math.abs(got[i]! - w) < 1e-6, `${label} ${d} seed ${i}`));
+      assert.ok(Math.abs(Number(row(label!, d)[3]) - (want[0]! + want[1]!) / 2) < 1e-4);
+    }
+    const overall = [2012, 2013].map((s) => metrics(`${id}-s${s}`).overall_test.auc as number);
+    assert.ok(Math.abs(Number(row(label!, 'Overall')[3]) - (overall[0]! + overall[1]!) / 2) < 1e-4);
+  }
+  const summary = JSON.parse(readFileSync(path.join(out, 'summary.json'), 'utf8'));
+  const t3 = summary.tables.find((t: { name: string }) => t.name === 'table3');
+  assert.deepEqual(t3.rows[1].cells.Overall.runs, ['runs/unictr-s2012', 'runs/unictr-s2013']);
+  const zs = summary.tables.find((t: { name: string }) => t.name === 'zero_shot');
+  assert.equal(zs.rows[1].cells['Synthetic D'].values[0], metrics('unictr-s2012').zero_shot['Synthetic D'].auc);
+  assert.equal(zs.rows[1].head, 'general');
+
+  // DeLong on the pooled predictions equals the independent NumPy/SciPy implementation.
+  const overallSig = t3.significance.find((s: { column: string }) => s.column === 'Overall');
+  assert.equal(overallSig.baseline, 'dnn');
+  if (hasScipy()) {
+    const py = spawnSync('/usr/bin/python3', [
+      path.join(ROOT, 'scripts/significance_reference.py'), 'delong',
+      path.join(out, 'runs/unictr-s2012/predictions/test.csv'), path.join(out, 'runs/dnn-s2012/predictions/test.csv'),
+    ], { encoding: 'utf8' });
+    assert.equal(py.status, 0, py.stderr);
+    const ref = JSON.parse(py.stdout);
+    const got = overallSig.delong.find((d: { seed: number }) => d.seed === 2012);
+    assert.ok(Math.abs(got.p - ref.p) < 1e-9 && Math.abs(got.z - ref.z) < 1e-9, `DeLong p ${got.p} vs reference ${ref.p}`);
+  }
+
+  // A second invocation reruns nothing and rewrites the same tables.
+  const stamp = statSync(path.join(out, 'runs/unictr-s2013/metrics.json')).mtimeMs;
+  const again = runCli(args);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stderr, /6\/6 runs already finished with the same config/);
+  assert.match(again.stderr, /0 trained now/);
+  assert.equal(statSync(path.join(out, 'runs/unictr-s2013/metrics.json')).mtimeMs, stamp);
+  assert.equal(readFileSync(path.join(out, 'tables.md'), 'utf8'), md);
+});
+
+test('reproduce: bad --only and a config without a reproduce block fail with one error line', () => {
+  const bad = runCli([...args, '--only', 'table9', '--dry-run']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--only: unknown table "table9" \(allowed: table3, zero_shot, ablation, scaling\)/);
+  const plain = runCli(['reproduce', '--config', path.join(ROOT, 'experiments/tiny.yaml'), '--out', out, '--dry-run']);
+  assert.equal(plain.code, 2);
+  assert.match(plain.stderr, /tiny\.yaml: no "reproduce:" block/);
+});
+
+test('compare: reference row first, intervals, logloss, RelaImpr, CSV and JSON, no shared domain', () => {
+  const run = (id: string) => path.join(out, 'runs', id);
+  const md = runCli(['compare', '--ref', run('dnn-s2012'), run('unictr-s2012'), run('dnn-s2013')]);
+  assert.equal(md.code, 0, md.stderr);
+  const lines = md.stdout.split('\n');
+  assert.match(lines[2]!, /\| run \| folder \| model \| seed \| Synthetic A \| Synthetic B \| Synthetic C \| Synthetic D \(zero-shot\) \|/);
+  assert.ok(lines[4]!.startsWith(`| smoke/dnn-s2012 (reference) | ${run('dnn-s2012')} | dnn | 2012 | `), lines[4]);
+  assert.ok(lines[5]!.startsWith(`| smoke/unictr-s2012 | ${run('unictr-s2012')} | unictr | 2012 | `), lines[5]);
+  assert.match(md.stdout, /### Logloss/);
+  assert.doesNotMatch(md.stdout, /NaN/);
+
+  const json = JSON.parse(runCli(['compare', '--json', '--ref', run('dnn-s2012'), run('unictr-s2012')]).stdout);
+  const ref = JSON.parse(readFileSync(path.join(run('dnn-s2012'), 'metrics.json'), 'utf8'));
+  const mine = JSON.parse(readFileSync(path.join(run('unictr-s2012'), 'metrics.json'), 'utf8'));
+  assert.equal(json.rows.length, 2);
+  assert.equal(json.rows[0].reference, true);
+  for (const d of ['Synthetic A', 'Synthetic B', 'Synthetic C']) {
+    const cell = json.rows[1].cells[d];
+    assert.equal(cell.auc, mine.test[d].auc);
+    assert.deepEqual(cell.ci95, mine.test[d].auc_ci95);
+    assert.equal(cell.logloss, mine.test[d].logloss);
+    const b = ref.test[d].auc;
+    if (b > 0.5) assert.ok(Math.abs(cell.rela_impr - ((mine.test[d].auc - 0.5) / (b - 0.5) - 1) * 100) < 1e-9);
+    else assert.equal(cell.rela_impr, null, 'undefined over a reference AUC at or below 0.5');
+  }
+  const csv = runCli(['compare', '--format', 'csv', run('unictr-s2012')]).stdout.trim().split('\n');
+  assert.equal(csv[0], 'run,folder,model,seed,reference,domain,split,rows,auc,auc_ci95_low,auc_ci95_high,logloss,relaimpr_pct');
+  assert.equal(csv.length, 1 + 4);
+  assert.equal(Number(csv[1]!.split(',')[8]), mine.test['Synthetic A'].auc);
+
+  // A run on other domains: a warning, and RelaImpr over a reference AUC of exactly 0.5 is n/a.
+  const other = path.join(path.dirname(out), 'other-run');
+  mkdirSync(other, { recursive: true });
+  writeFileSync(path.join(other, 'config.yaml'), 'name: other\n');
+  const s = { auc: 0.5, auc_ci95: [0.4, 0.6], logloss: 0.69, rows: 10, positives: 5 };
+  writeFileSync(path.join(other, 'metrics.json'), JSON.stringify({ model: 'dnn', seed: 1, test: { Elsewhere: s }, zero_shot: {} }));
+  const apart = runCli(['compare', '--ref', other, run('unictr-s2012')]);
+  assert.equal(apart.code, 0, apart.stderr);
+  assert.match(apart.stderr, /warning: the runs share no domain/);
+  const missing = runCli(['compare', path.join(out, 'no-such-run')]);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /run folder not found/);
+});
