@@ -51,7 +51,7 @@ export async function planRun(loaded: LoadedExperiment, out: string): Promise<st
   const t = config.train;
   lines.push(
     `train: ${t.epochs} epoch(s), batch ${t.batch_size}${t.grad_accum > 1 ? ` × ${t.grad_accum} accumulated` : ''}, ${t.optimizer}, ` +
-      `schedule ${t.schedule.type}, patience ${t.patience}, monitor ${t.monitor}${t.max_train_rows ? `, at most ${t.max_train_rows} rows per epoch` : ''}, seed ${config.seed}`,
+      `schedule ${t.schedule.type}, patience ${t.patience}, monitor ${t.monitor}${t.max_train_rows ? `, a fixed subset of ${t.max_train_rows} training rows` : ''}, seed ${config.seed}`,
   );
   return lines;
 }
