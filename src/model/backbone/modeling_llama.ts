@@ -194,7 +194,8 @@ export class LlamaEncoder implements Backbone {
       const split = (x: tf.Tensor, n: number): tf.Tensor => tf.transpose(tf.reshape(x, [batch, seq, n, dh]), [0, 2, 1, 3]);
       // [batch, kvHeads, seq, dh] → [batch, heads, seq, dh]: head i reads key/value head ⌊i / group⌋.
       const repeatKv = (x: tf.Tensor): tf.Tensor =>
-        group === 1 ? x : tf.reshape(tf.tile(tf.reshape(x, [batch, kvHeads, 1, seq, dh]), [1, 1, group, 1, 1]), [batch, heads, seq, dh]);
+        // (tfjs has no gradient for rank-5 tile, so the copies are made on a rank-3 view.)
+        group === 1 ? x : tf.reshape(tf.tile(tf.reshape(x, [batch * kvHeads, 1, seq * dh]), [1, group, 1]), [batch, heads, seq, dh]);
       const attnDropout = (x: tf.Tensor): tf.Tensor => {
         const s = seedOrUndef();
         return s !== undefined && cfg.attentionDropout > 0 ? tf.dropout(x, cfg.attentionDropout, undefined, s) : x;

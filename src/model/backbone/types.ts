@@ -31,6 +31,8 @@ export interface Backbone {
   /** Hidden width d. */
   readonly hiddenSize: number;
   readonly tuning: TuningMode;
+  /** How a text's vector is read off the last layer: masked mean (default) or the last real token (decoders). */
+  readonly pooling?: 'mean' | 'last';
   tokenize(texts: readonly string[], maxLength: number): TokenizedBatch;
   /**
    * Hidden states for `layers` (0 = embedding output, L = last layer), each [batch, seq, d],
