@@ -10,6 +10,8 @@ import type { TuningMode } from './types.js';
 
 /** The wasm backend's heap is a 32-bit WebAssembly memory: 4 GiB at most, for weights and activations. */
 export const WASM_HEAP_BYTES = 4 * 2 ** 30;
+/** Left on the wasm heap for activations: weights above 3.5 GiB would fail at the first batch. */
+const WASM_ACTIVATION_ROOM = 2 ** 29;
 
 const gib = (b: number): string => `${(b / 2 ** 30).toFixed(1)} GiB`;
 
@@ -18,9 +20,9 @@ export function backboneBytes(params: number, tuning: TuningMode): number {
   return params * 4 * (tuning === 'full' ? 4 : 1);
 }
 
-/** The memory the active backend can hold tensors in: wasm's heap, else the machine's RAM. */
+/** The memory the active backend can hold weights in: wasm's heap less room for activations, else the machine's RAM. */
 export function backendLimit(backend: string = tf.getBackend()): { bytes: number; what: string } {
-  if (backend === 'wasm') return { bytes: WASM_HEAP_BYTES, what: 'the wasm backend heap limit (4 GiB)' };
+  if (backend === 'wasm') return { bytes: WASM_HEAP_BYTES - WASM_ACTIVATION_ROOM, what: 'the wasm backend heap limit (4 GiB, 0.5 GiB of it kept for activations)' };
   const ram = totalmem();
   return { bytes: ram, what: `this machine's RAM (${gib(ram)}, backend "${backend}")` };
 }

@@ -168,6 +168,9 @@ test('a 1.3B model is refused up front on wasm (4 GiB heap), naming size and lim
   );
   const params = llamaParamCount(cfg);
   assert.ok(Math.abs(params - 1.28e9) < 0.02e9, `parameter count ${params}`);
-  assert.throws(() => checkBackboneFits(params, 'lora', 'sheared', 'wasm'), (e: Error) => e instanceof ModelFolderError && /sheared: 1\.28B parameters need 4\.8 GiB as float32, more than the wasm backend heap limit \(4 GiB\); use --backend node or gpu/.test(e.message));
+  assert.throws(() => checkBackboneFits(params, 'lora', 'sheared', 'wasm'), (e: Error) => e instanceof ModelFolderError && /sheared: 1\.28B parameters need 4\.8 GiB as float32, more than the wasm backend heap limit \(4 GiB, 0\.5 GiB of it kept for activations\); use --backend node or gpu/.test(e.message));
+  // TinyLlama-1.1B: 3.9 GiB fits 4 GiB only without activations, so it is refused too.
+  assert.throws(() => checkBackboneFits(1.0345e9, 'frozen', 'tinyllama', 'wasm'), /tinyllama: 1\.03B parameters need 3\.9 GiB/);
+  checkBackboneFits(params, 'lora', 'sheared', 'tensorflow');
   checkBackboneFits(llamaParamCount(parseLlamaConfig({ model_type: 'llama', hidden_size: 64, intermediate_size: 172, num_hidden_layers: 2, num_attention_heads: 4, vocab_size: 439 }, 'x')), 'full', 'tiny', 'wasm');
 });
