@@ -325,9 +325,79 @@ def main():
             ref["hidden_states"][layer].append([[float("%.7g" % v) for v in row] for row in s])
     with open(os.path.join(out, "reference.json"), "w") as fh:
         json.dump(ref, fh, separators=(",", ":"))
+    os.makedirs(os.path.join(out, "onnx"), exist_ok=True)
+    export_onnx(w, cfg, os.path.join(out, "onnx", "model.onnx"))
     with open(os.path.join(out, "texts.txt"), "w", encoding="utf-8") as fh:
         fh.write("\n".join(TEXTS) + "\n")
     print("vocab %d, merges %d, tokens per text %s" % (len(vocab), len(merges), [len(i) for i in ids]))
+
+
+
+# ---- ONNX export (frozen fast path) ------------------------------------------------------------
+
+class BatchedLlama(torch.nn.Module):
+    """Padded-batch forward for export: inputs input_ids, attention_mask [batch, seq] (int64);
+    outputs hidden_state_0 … hidden_state_L [batch, seq, d] with the same conventions as the
+    reference (positions count real tokens; keys masked causally and where padded)."""
+
+    def __init__(self, w, cfg):
+        super().__init__()
+        self.cfg = cfg
+        self.w = {k: v.clone() for k, v in w.items() if k != "lm_head.weight"}
+        for i, (k, v) in enumerate(sorted(self.w.items())):
+            self.register_buffer("w%d" % i, v)
+            self.w[k] = getattr(self, "w%d" % i)
+
+    def forward(self, input_ids, attention_mask):
+        cfg, W = self.cfg, self.w
+        H, KV, d = cfg["num_attention_heads"], cfg["num_key_value_heads"], cfg["hidden_size"]
+        dh, eps = d // H, cfg["rms_norm_eps"]
+        B, T = input_ids.shape
+        m = attention_mask.to(torch.float32)
+        pos = torch.clamp(torch.cumsum(m, 1) - 1, min=0)
+        freqs = cfg["rope_theta"] ** (-torch.arange(0, dh, 2, dtype=torch.float32) / dh)
+        ang = pos[:, :, None] * freqs[None, None, :]
+        cos = torch.cat([ang.cos(), ang.cos()], -1)[:, None]
+        sin = torch.cat([ang.sin(), ang.sin()], -1)[:, None]
+
+        def rot(x):
+            x1, x2 = x[..., : dh // 2], x[..., dh // 2:]
+            return x * cos + torch.cat([-x2, x1], -1) * sin
+
+        idx = torch.arange(T)
+        allowed = (idx[None, :] <= idx[:, None]).to(torch.float32)[None, None] * m[:, None, None, :]
+        bias = (1.0 - allowed) * -1e9
+        x = W["model.embed_tokens.weight"][input_ids]
+        outs = [x]
+        for i in range(cfg["num_hidden_layers"]):
+            p = "model.layers.%d." % i
+            a = rms_norm(x, W[p + "input_layernorm.weight"], eps)
+            q = rot((a @ W[p + "self_attn.q_proj.weight"].T).reshape(B, T, H, dh).transpose(1, 2))
+            k = rot((a @ W[p + "self_attn.k_proj.weight"].T).reshape(B, T, KV, dh).transpose(1, 2))
+            v = (a @ W[p + "self_attn.v_proj.weight"].T).reshape(B, T, KV, dh).transpose(1, 2)
+            # Query head h reads key/value head h // (H / KV).
+            k = k.unsqueeze(2).expand(-1, -1, H // KV, -1, -1).flatten(1, 2)
+            v = v.unsqueeze(2).expand(-1, -1, H // KV, -1, -1).flatten(1, 2)
+            s = q @ k.transpose(-1, -2) / math.sqrt(dh) + bias
+            o = (torch.softmax(s, -1) @ v).transpose(1, 2).reshape(B, T, H * dh)
+            x = x + o @ W[p + "self_attn.o_proj.weight"].T
+            b = rms_norm(x, W[p + "post_attention_layernorm.weight"], eps)
+            g = b @ W[p + "mlp.gate_proj.weight"].T
+            x = x + (g * torch.sigmoid(g) * (b @ W[p + "mlp.up_proj.weight"].T)) @ W[p + "mlp.down_proj.weight"].T
+            outs.append(x)
+        outs[-1] = rms_norm(x, W["model.norm.weight"], eps)
+        return tuple(outs)
+
+
+def export_onnx(w, cfg, path):
+    model = BatchedLlama(w, cfg).eval()
+    L = cfg["num_hidden_layers"]
+    names = ["hidden_state_%d" % i for i in range(L + 1)]
+    ids = torch.ones(2, 5, dtype=torch.int64)
+    mask = torch.ones(2, 5, dtype=torch.int64)
+    axes = {"input_ids": {0: "batch", 1: "seq"}, "attention_mask": {0: "batch", 1: "seq"}}
+    axes.update({n: {0: "batch", 1: "seq"} for n in names})
+    torch.onnx.export(model, (ids, mask), path, input_names=["input_ids", "attention_mask"], output_names=names, dynamic_axes=axes, opset_version=14)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 /**
  * The LLaMA decoder against an independent float64 PyTorch forward (scripts/make-test-llama.py,
  * reference.json in the fixture): `unictr embed --all-layers` on the float32 folder and on the
- * sharded float16/bfloat16 copy, left- and right-padded batches through forward(), LoRA's trainable
+ * sharded float16/bfloat16 copy and through onnxruntime on the script's ONNX export, left- and right-padded batches through forward(), LoRA's trainable
  * set, and the clear errors for unsupported configs and models too large for the backend.
  */
 import { test, before } from 'node:test';
@@ -47,13 +47,19 @@ before(async () => {
   await initBackend({ backend: 'cpu' });
 });
 
-for (const [what, folder] of [['float32 model.safetensors', TINY_LLAMA], ['sharded float16 + bfloat16', path.join(TINY_LLAMA, 'sharded')]] as const) {
+const CASES = [
+  ['tfjs, float32 model.safetensors', TINY_LLAMA, 'tfjs'],
+  ['tfjs, sharded float16 + bfloat16', path.join(TINY_LLAMA, 'sharded'), 'tfjs'],
+  ['onnxruntime, onnx/model.onnx exported by the script', TINY_LLAMA, 'onnx'],
+] as const;
+
+for (const [what, folder, engine] of CASES) {
   test(`unictr embed --all-layers equals the PyTorch reference (${what})`, () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'llama-embed-'));
     try {
       const out = path.join(dir, 'states.json');
       // Batch size 4: the first batch pads texts of 4 to 50 tokens.
-      const r = runCli(['embed', '--model', folder, '--text', path.join(TINY_LLAMA, 'texts.txt'), '--out', out, '--all-layers', '--batch-size', '4', '--backend', 'cpu']);
+      const r = runCli(['embed', '--model', folder, '--text', path.join(TINY_LLAMA, 'texts.txt'), '--out', out, '--all-layers', '--batch-size', '4', '--engine', engine, '--backend', 'cpu']);
       assert.equal(r.code, 0, r.stderr);
       const got = JSON.parse(readFileSync(out, 'utf8')) as { input_ids: number[][]; hidden_states: number[][][][] };
       assert.deepEqual(got.input_ids, ref.input_ids, 'token ids (BOS first, byte fallback for € é ê —)');
@@ -63,7 +69,7 @@ for (const [what, folder] of [['float32 model.safetensors', TINY_LLAMA], ['shard
         assert.ok(e <= TOL, `layer ${l}: relative error ${e} > ${TOL}`);
       }
       const pooled = path.join(dir, 'pooled.json');
-      const p = runCli(['embed', '--model', folder, '--text', path.join(TINY_LLAMA, 'texts.txt'), '--out', pooled, '--backend', 'cpu']);
+      const p = runCli(['embed', '--model', folder, '--text', path.join(TINY_LLAMA, 'texts.txt'), '--out', pooled, '--engine', engine, '--backend', 'cpu']);
       assert.equal(p.code, 0, p.stderr);
       const vec = JSON.parse(readFileSync(pooled, 'utf8')) as { pooling: string; embeddings: number[][] };
       assert.equal(vec.pooling, 'last token');
