@@ -9,7 +9,10 @@ Writes into --out:
   config.json, tokenizer.json, tokenizer_config.json, model.safetensors (float32)
   sharded/  the same model as model-00001-of-00002.safetensors (float16) and
             model-00002-of-00002.safetensors (bfloat16) + model.safetensors.index.json
+  onnx/model.onnx  the float32 model for onnxruntime: inputs input_ids, attention_mask; outputs
+            hidden_state_0 … hidden_state_L (padded batches, positions counted over real tokens)
   reference.json  {"texts", "input_ids", "hidden_states": [layer][text][token][dim]}
+  texts.txt  the texts, one a line (input of `unictr embed`)
 
 Weights are rounded so that float32, float16 and bfloat16 hold them exactly: every copy is the same
 model, and one reference serves all. The tokenizer is a byte-fallback BPE (the LLaMA tokenizer's
@@ -23,7 +26,6 @@ import math
 import os
 import struct
 
-import numpy as np
 import torch
 
 CORPUS = """the quick brown fox jumps over the lazy dog . i like strawberries and cheap guitars .
