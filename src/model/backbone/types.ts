@@ -1,6 +1,6 @@
 /**
  * The backbone contract: a pretrained text encoder exposing the hidden states of every layer.
- * Implemented by the tfjs BERT encoder (Hugging Face folders) and the USE-lite graph model.
+ * Implemented by the tfjs BERT encoder and LLaMA decoder (Hugging Face folders) and the USE-lite graph model.
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '../../util/rng.js';
