@@ -1,6 +1,7 @@
 /**
  * `unictr embed --model <folder|use-lite> --text <file> --out <file>`: pooled sentence vectors
- * (masked mean of the last layer's token states) as Arrow or JSON; with `--all-layers --format json`
+ * (masked mean of the last layer's token states; for decoders such as LLaMA the last real token's
+ * state) as Arrow or JSON; with `--all-layers --format json`
  * the raw ids and every layer's token states, for comparing against other implementations.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
@@ -27,7 +28,7 @@ interface EmbedArgs extends GlobalArgs {
 export interface EmbedResult {
   /** Real token ids of each text (padding removed). */
   inputIds: number[][];
-  /** [text][d] masked mean of the last layer. */
+  /** [text][d] masked mean of the last layer (decoders: its last real token). */
   pooled: Float32Array[];
   /** [layer][text] → [tokens × d] row-major, only with allLayers. */
   states?: Float32Array[][];
@@ -53,8 +54,13 @@ export async function embedTexts(
       while (len < s && tok.attentionMask[i * s + len]) len++;
       result.inputIds.push(Array.from(tok.inputIds.subarray(i * s, i * s + len)));
       const v = new Float32Array(d);
-      for (let t = 0; t < len; t++) for (let j = 0; j < d; j++) v[j]! += last[(i * s + t) * d + j]!;
-      if (len > 0) for (let j = 0; j < d; j++) v[j]! /= len;
+      if (encoder.pooling === 'last') {
+        // Rows are right-padded: the last real token sits at len − 1.
+        if (len > 0) v.set(last.subarray((i * s + len - 1) * d, (i * s + len) * d));
+      } else {
+        for (let t = 0; t < len; t++) for (let j = 0; j < d; j++) v[j]! += last[(i * s + t) * d + j]!;
+        if (len > 0) for (let j = 0; j < d; j++) v[j]! /= len;
+      }
       result.pooled.push(v);
       result.states?.forEach((perLayer, k) => perLayer.push(out[k]!.slice(i * s * d, (i * s + len) * d)));
     }
@@ -160,7 +166,7 @@ export const embedCommand: UnictrCommand<EmbedArgs> = {
         bytes = JSON.stringify({
           model: encoder.id,
           layer: encoder.numLayers,
-          pooling: 'masked mean',
+          pooling: encoder.pooling === 'last' ? 'last token' : 'masked mean',
           dim: d,
           n_tokens: r.inputIds.map((ids) => ids.length),
           embeddings: r.pooled.map((v) => Array.from(v)),

@@ -47,6 +47,9 @@ const NOT_SUPPORTED: Record<string, string> = {
   albert: 'ALBERT shares weights across layers and factorises embeddings',
   electra: 'ELECTRA projects embeddings to a different width',
   mpnet: 'MPNet uses relative position buckets',
+  deberta: 'DeBERTa uses disentangled relative-position attention, not implemented',
+  'deberta-v2': 'DeBERTa-v2/v3 use disentangled relative-position attention, not implemented',
+  mistral: 'Mistral uses sliding-window attention; only "llama" decoders are implemented',
 };
 
 const HIDDEN_ACTS: readonly string[] = ['gelu', 'gelu_new', 'relu'];
@@ -81,7 +84,7 @@ export function parseBertConfig(raw: unknown, file: string): BertConfig {
   if (modelType !== 'bert') {
     const why = NOT_SUPPORTED[modelType];
     throw new ModelFolderError(
-      `${file}: model_type "${modelType}" is not supported${why ? ` (${why})` : ''}; supported: "bert" (BERT, TinyBERT, MiniLM checkpoints)`,
+      `${file}: model_type "${modelType}" is not supported${why ? ` (${why})` : ''}; supported: "bert" (BERT, TinyBERT, MiniLM checkpoints), "llama" (LLaMA, Sheared-LLaMA, TinyLlama, OpenLLaMA)`,
     );
   }
   const archs = obj.architectures;
@@ -127,6 +130,11 @@ export function parseBertConfig(raw: unknown, file: string): BertConfig {
 
 /** Read and validate `<folder>/config.json`. */
 export function readBertConfig(file: string): BertConfig {
+  return parseBertConfig(readConfigObject(file), file);
+}
+
+/** Read a config.json as parsed JSON; read and JSON errors name the file. */
+export function readConfigObject(file: string): unknown {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -139,7 +147,7 @@ export function readBertConfig(file: string): BertConfig {
   } catch (e) {
     throw new ModelFolderError(`${file}: invalid JSON (${(e as Error).message})`);
   }
-  return parseBertConfig(raw, file);
+  return raw;
 }
 
 /** The config.json a Hugging Face BertModel would write for `cfg`. */

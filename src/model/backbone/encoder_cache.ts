@@ -58,6 +58,8 @@ export interface StateEncoder {
   readonly id: string;
   readonly numLayers: number;
   readonly hiddenSize: number;
+  /** Sentence-vector pooling of the last layer: masked mean (default) or last real token. */
+  readonly pooling?: 'mean' | 'last';
   tokenize(texts: readonly string[], maxLength: number): TokenizedBatch;
   /** States for `layers`, each [batch, seqLen, d] row-major float32, in the order asked. */
   encode(tokens: TokenizedBatch, layers: readonly number[]): Promise<Float32Array[]>;
@@ -73,6 +75,7 @@ export function backboneStateEncoder(backbone: Backbone, owned = false): StateEn
     id: backbone.id,
     numLayers: backbone.numLayers,
     hiddenSize: backbone.hiddenSize,
+    pooling: backbone.pooling,
     tokenize: (texts, maxLength) => backbone.tokenize(texts, maxLength),
     async encode(tokens, layers) {
       const ids = tf.tensor2d(tokens.inputIds, [tokens.batch, tokens.seqLen], 'int32');

@@ -1,6 +1,6 @@
 /**
  * One factory for every backbone an experiment can name: the embedded USE-lite graph or a
- * Hugging Face model folder (BERT family).
+ * Hugging Face model folder (BERT family or LLaMA decoder).
  */
 import type { Backbone, TuningMode } from './types.js';
 import type { LoraOptions } from './lora.js';

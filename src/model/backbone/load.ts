@@ -1,6 +1,7 @@
 /**
- * Load a Hugging Face BERT-family model folder (config.json, model.safetensors, tokenizer.json,
- * tokenizer_config.json) as a Backbone. Everything is checked before variables are created, and
+ * Load a Hugging Face model folder (config.json, model.safetensors or its shards with
+ * model.safetensors.index.json, tokenizer.json, tokenizer_config.json) of a BERT-family encoder or a
+ * LLaMA decoder as a Backbone. Everything is checked before variables are created, and
  * every failure names the file and, for weights, the tensor.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
@@ -8,9 +9,12 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { ConfigError, ModelFolderError } from '../../util/errors.js';
 import { atomicWriteFile } from '../../util/fs.js';
-import { readBertConfig, type BertConfig } from './configuration_bert.js';
-import { SafetensorsFile } from './weights.js';
-import { BertEncoder, bertWeightSpecs, type EncoderWeights } from './modeling_bert.js';
+import { parseBertConfig, readConfigObject, type BertConfig } from './configuration_bert.js';
+import { llamaParamCount, parseLlamaConfig } from './configuration_llama.js';
+import { openWeights, SafetensorsFile, singleFileSource, type WeightSource } from './weights.js';
+import { BertEncoder, bertWeightSpecs, type EncoderWeights, type WeightSpec } from './modeling_bert.js';
+import { LlamaEncoder, llamaWeightSpecs } from './modeling_llama.js';
+import { checkBackboneFits } from './memory_limit.js';
 import { BertTokenizer } from './tokenizer.js';
 import { resolveLoraOptions, type LoraOptions } from './lora.js';
 import type { TuningMode } from './types.js';
@@ -24,33 +28,48 @@ export interface LoadBackboneOptions {
   seed?: number;
 }
 
-export const MODEL_FILES = ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json'] as const;
+/** Files every model folder needs; the weights are model.safetensors or an index and its shards. */
+export const MODEL_FILES = ['config.json', 'tokenizer.json', 'tokenizer_config.json'] as const;
 
 /** Names a checkpoint may use for an encoder weight: with or without `bert.`, TF-style LayerNorm names. */
-function candidateNames(name: string): string[] {
+function bertCandidateNames(name: string): string[] {
   const names = [name];
   if (name.includes('LayerNorm.')) names.push(name.replace(/\.weight$/, '.gamma').replace(/\.bias$/, '.beta'));
   return names.flatMap((n) => [n, `bert.${n}`]);
 }
 
+/** LlamaForCausalLM saves the decoder under `model.`, LlamaModel without a prefix. */
+function llamaCandidateNames(name: string): string[] {
+  return [`model.${name}`, name];
+}
+
 /** Read, check and transpose the encoder weights from a safetensors file. */
 export function readEncoderWeights(st: SafetensorsFile, cfg: BertConfig): Map<string, { shape: number[]; data: Float32Array }> {
+  return readWeights(singleFileSource(st), bertWeightSpecs(cfg), bertCandidateNames);
+}
+
+/** Read, check (shape, finiteness) and transpose the weights `specs` lists, as float32. */
+export function readWeights(
+  src: WeightSource,
+  specs: readonly WeightSpec[],
+  candidateNames: (name: string) => string[],
+): Map<string, { shape: number[]; data: Float32Array }> {
   const out = new Map<string, { shape: number[]; data: Float32Array }>();
-  for (const spec of bertWeightSpecs(cfg)) {
+  for (const spec of specs) {
     const cands = candidateNames(spec.name);
-    const found = cands.find((n) => st.has(n));
+    const found = cands.find((n) => src.has(n));
     if (!found) {
-      throw new ModelFolderError(`${st.file}: missing tensor "${spec.name}" (looked for ${cands.map((c) => `"${c}"`).join(', ')})`);
+      throw new ModelFolderError(`${src.file}: missing tensor "${spec.name}" (looked for ${cands.map((c) => `"${c}"`).join(', ')})`);
     }
-    const entry = st.entries.get(found)!;
+    const entry = src.entry(found)!;
     if (entry.shape.length !== spec.hfShape.length || entry.shape.some((d, i) => d !== spec.hfShape[i])) {
       throw new ModelFolderError(
-        `${st.file}: tensor "${found}" has shape [${entry.shape.join(', ')}], expected [${spec.hfShape.join(', ')}] from config.json`,
+        `${src.fileOf(found)}: tensor "${found}" has shape [${entry.shape.join(', ')}], expected [${spec.hfShape.join(', ')}] from config.json`,
       );
     }
-    const { data } = st.getFloat32(found);
+    const { data } = src.getFloat32(found);
     for (let i = 0; i < data.length; i++) {
-      if (!Number.isFinite(data[i]!)) throw new ModelFolderError(`${st.file}: tensor "${found}" contains a non-finite value at index ${i}`);
+      if (!Number.isFinite(data[i]!)) throw new ModelFolderError(`${src.fileOf(found)}: tensor "${found}" contains a non-finite value at index ${i}`);
     }
     if (spec.transpose) {
       const [rows, cols] = spec.hfShape as [number, number];
@@ -72,10 +91,7 @@ function checkFolder(folder: string): string {
   for (const f of MODEL_FILES) {
     const p = path.join(folder, f);
     if (existsSync(p)) continue;
-    if (f === 'model.safetensors' && existsSync(path.join(folder, 'pytorch_model.bin'))) {
-      throw new ModelFolderError(`${p}: missing; only safetensors weights are supported (the folder has pytorch_model.bin; convert it with the safetensors library)`);
-    }
-    throw new ModelFolderError(`${p}: missing model file (a model folder needs ${MODEL_FILES.join(', ')})`);
+    throw new ModelFolderError(`${p}: missing model file (a model folder needs ${MODEL_FILES.join(', ')} and model.safetensors or its shards)`);
   }
   return abs;
 }
@@ -85,7 +101,7 @@ async function downloadModel(id: string): Promise<string> {
   if (!/^[\w.-]+(\/[\w.-]+)?$/.test(id)) throw new ModelFolderError(`${id}: model folder not found, and not a valid Hugging Face model id`);
   const { env } = await import('@huggingface/transformers');
   const dir = path.join(env.cacheDir ?? path.join(process.cwd(), '.cache'), 'unictr-models', id);
-  for (const f of MODEL_FILES) {
+  for (const f of [...MODEL_FILES, 'model.safetensors']) {
     const target = path.join(dir, f);
     if (existsSync(target)) continue;
     const url = `${env.remoteHost.replace(/\/$/, '')}/${id}/resolve/main/${f}`;
@@ -101,20 +117,41 @@ async function downloadModel(id: string): Promise<string> {
   return dir;
 }
 
-/** Load a BERT-family Hugging Face model folder as a Backbone. */
-export async function loadBackbone(folder: string, opts: LoadBackboneOptions = {}): Promise<BertEncoder> {
+/** Load a BERT-family or LLaMA Hugging Face model folder as a Backbone. */
+export async function loadBackbone(folder: string, opts: LoadBackboneOptions = {}): Promise<BertEncoder | LlamaEncoder> {
   const tuning = opts.tuning ?? 'frozen';
   if (!['frozen', 'lora', 'full'].includes(tuning)) throw new ConfigError(`backbone tuning "${String(tuning)}" is not one of frozen, lora, full`);
   let dir = folder;
   if (!existsSync(folder) && opts.allowDownload) dir = await downloadModel(folder);
   const abs = checkFolder(dir);
-  const cfg = readBertConfig(path.join(abs, 'config.json'));
+  const cfgFile = path.join(abs, 'config.json');
+  const raw = readConfigObject(cfgFile);
+  const isLlama = typeof raw === 'object' && raw !== null && (raw as Record<string, unknown>).model_type === 'llama';
+  if (isLlama) return loadLlama(abs, parseLlamaConfig(raw as Record<string, unknown>, cfgFile), tuning, opts);
+  const cfg = parseBertConfig(raw, cfgFile);
   const tokenizer = await BertTokenizer.load(abs);
-  const st = SafetensorsFile.read(path.join(abs, 'model.safetensors'));
-  const weights: EncoderWeights = readEncoderWeights(st, cfg);
-  const hash = createHash('sha256').update(st.sha256()).update(readFileSync(path.join(abs, 'tokenizer.json'))).digest('hex').slice(0, 16);
+  const src = openWeights(abs);
+  const weights: EncoderWeights = readWeights(src, bertWeightSpecs(cfg), bertCandidateNames);
+  const hash = createHash('sha256').update(src.sha256()).update(readFileSync(path.join(abs, 'tokenizer.json'))).digest('hex').slice(0, 16);
   const id = `bert-L${cfg.numHiddenLayers}-H${cfg.hiddenSize}-A${cfg.numAttentionHeads}-I${cfg.intermediateSize}-${cfg.hiddenAct}:${hash}`;
   return new BertEncoder(cfg, weights, {
+    tuning,
+    lora: resolveLoraOptions(opts.lora),
+    id,
+    seed: opts.seed ?? 0,
+    tokenize: (texts, maxLength) => tokenizer.tokenize(texts, maxLength),
+  });
+}
+
+async function loadLlama(abs: string, cfg: ReturnType<typeof parseLlamaConfig>, tuning: TuningMode, opts: LoadBackboneOptions): Promise<LlamaEncoder> {
+  // Before touching the weights: a 1.3B model is 5.2 GB as float32.
+  checkBackboneFits(llamaParamCount(cfg), tuning, abs);
+  const tokenizer = await BertTokenizer.load(abs);
+  const src = openWeights(abs);
+  const weights: EncoderWeights = readWeights(src, llamaWeightSpecs(cfg), llamaCandidateNames);
+  const hash = createHash('sha256').update(src.sha256()).update(readFileSync(path.join(abs, 'tokenizer.json'))).digest('hex').slice(0, 16);
+  const id = `llama-L${cfg.numHiddenLayers}-H${cfg.hiddenSize}-A${cfg.numAttentionHeads}-KV${cfg.numKeyValueHeads}-I${cfg.intermediateSize}-T${cfg.ropeTheta}:${hash}`;
+  return new LlamaEncoder(cfg, weights, {
     tuning,
     lora: resolveLoraOptions(opts.lora),
     id,

@@ -79,6 +79,7 @@ export class OnnxStateEncoder implements StateEncoder {
     private readonly tokenizer: BertTokenizer,
     private readonly idType: 'int64' | 'int32',
     private readonly hasTokenTypes: boolean,
+    readonly pooling: 'mean' | 'last' = 'mean',
   ) {}
 
   /**
@@ -115,10 +116,12 @@ export class OnnxStateEncoder implements StateEncoder {
     const outMeta = metadata(session, 'outputMetadata').find((m) => m.name === 'hidden_state_0');
     let hiddenSize = typeof outMeta?.shape?.[2] === 'number' ? (outMeta.shape[2] as number) : NaN;
     const cfgPath = path.join(folder, 'config.json');
+    // A decoder export (LLaMA) is pooled at the last real token, as the tfjs decoder is.
+    let pooling: 'mean' | 'last' = 'mean';
     if (existsSync(cfgPath)) {
-      let cfg: { hidden_size?: number };
+      let cfg: { hidden_size?: number; model_type?: unknown };
       try {
-        cfg = JSON.parse(readFileSync(cfgPath, 'utf8')) as { hidden_size?: number };
+        cfg = JSON.parse(readFileSync(cfgPath, 'utf8')) as { hidden_size?: number; model_type?: unknown };
       } catch (e) {
         void session.release();
         throw new ModelFolderError(`${cfgPath}: invalid JSON (${(e as Error).message})`);
@@ -127,6 +130,7 @@ export class OnnxStateEncoder implements StateEncoder {
         void session.release();
         throw new ModelFolderError(`${cfgPath}: expected a JSON object`);
       }
+      if (cfg.model_type === 'llama') pooling = 'last';
       if (Number.isNaN(hiddenSize) && typeof cfg.hidden_size === 'number') hiddenSize = cfg.hidden_size;
       else if (typeof cfg.hidden_size === 'number' && cfg.hidden_size !== hiddenSize) {
         fail(`hidden_state_0 has width ${hiddenSize} but ${cfgPath} says hidden_size ${cfg.hidden_size}`);
@@ -144,7 +148,7 @@ export class OnnxStateEncoder implements StateEncoder {
     const tokFile = path.join(folder, 'tokenizer.json');
     if (existsSync(tokFile)) hash.update(readFileSync(tokFile));
     const id = `onnx-L${outs.numLayers}-H${hiddenSize}:${hash.digest('hex').slice(0, 16)}`;
-    return new OnnxStateEncoder(ort, session, file, id, outs.numLayers, hiddenSize, tokenizer, idType, session.inputNames.includes('token_type_ids'));
+    return new OnnxStateEncoder(ort, session, file, id, outs.numLayers, hiddenSize, tokenizer, idType, session.inputNames.includes('token_type_ids'), pooling);
   }
 
   tokenize(texts: readonly string[], maxLength: number): TokenizedBatch {

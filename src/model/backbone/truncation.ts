@@ -49,6 +49,7 @@ export function withTruncation(enc: StateEncoder, truncation: Truncation): State
     id: `${enc.id}|truncation=${truncation}`,
     numLayers: enc.numLayers,
     hiddenSize: enc.hiddenSize,
+    pooling: enc.pooling,
     tokenize: (texts, maxLength) => tokenizeWith((x, m) => enc.tokenize(x, m), texts, maxLength, truncation),
     encode: (tokens, layers) => enc.encode(tokens, layers),
     dispose: enc.dispose ? () => enc.dispose!() : undefined,

@@ -1,6 +1,6 @@
 /**
  * The backbone contract: a pretrained text encoder exposing the hidden states of every layer.
- * Implemented by the tfjs BERT encoder (Hugging Face folders) and the USE-lite graph model.
+ * Implemented by the tfjs BERT encoder and LLaMA decoder (Hugging Face folders) and the USE-lite graph model.
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '../../util/rng.js';
@@ -31,6 +31,8 @@ export interface Backbone {
   /** Hidden width d. */
   readonly hiddenSize: number;
   readonly tuning: TuningMode;
+  /** How a text's vector is read off the last layer: masked mean (default) or the last real token (decoders). */
+  readonly pooling?: 'mean' | 'last';
   tokenize(texts: readonly string[], maxLength: number): TokenizedBatch;
   /**
    * Hidden states for `layers` (0 = embedding output, L = last layer), each [batch, seq, d],

@@ -6,7 +6,8 @@
  * little-endian tensor bytes; offsets are relative to the end of the header.
  * Reading converts F32, F16 and BF16 to float32 on demand; other dtypes are listed but not decoded.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { ModelFolderError } from '../../util/errors.js';
 import { atomicWriteFile } from '../../util/fs.js';
@@ -35,8 +36,16 @@ export class SafetensorsFile {
   static read(file: string): SafetensorsFile {
     let bytes: Uint8Array;
     try {
+      // Node reads at most 2 GiB into one buffer; say so instead of failing with ERR_FS_FILE_TOO_LARGE.
+      const size = statSync(file).size;
+      if (size > MAX_FILE_BYTES) {
+        throw new ModelFolderError(
+          `${file}: ${(size / 2 ** 30).toFixed(1)} GiB is more than the 2 GiB one weights file may hold here; save the model sharded (save_pretrained(..., max_shard_size="1GB"))`,
+        );
+      }
       bytes = readFileSync(file);
     } catch (e) {
+      if (e instanceof ModelFolderError) throw e;
       throw new ModelFolderError(`${file}: cannot read weights (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
     }
     return SafetensorsFile.parse(bytes, file);
@@ -120,6 +129,103 @@ export class SafetensorsFile {
     }
     return { shape: e.shape.slice(), data: out };
   }
+}
+
+const MAX_FILE_BYTES = 2 ** 31 - 1;
+
+/** Where the tensors of a model folder come from: one safetensors file, or the shards of an index. */
+export interface WeightSource {
+  /** Names the source in messages. */
+  readonly file: string;
+  has(name: string): boolean;
+  entry(name: string): TensorEntry | undefined;
+  /** The file holding `name` (for messages). */
+  fileOf(name: string): string;
+  getFloat32(name: string): { shape: number[]; data: Float32Array };
+  /** sha256 over the weight files' bytes, hex. */
+  sha256(): string;
+}
+
+export function singleFileSource(st: SafetensorsFile): WeightSource {
+  return {
+    file: st.file,
+    has: (n) => st.has(n),
+    entry: (n) => st.entries.get(n),
+    fileOf: () => st.file,
+    getFloat32: (n) => st.getFloat32(n),
+    sha256: () => st.sha256(),
+  };
+}
+
+/**
+ * Shards listed by `model.safetensors.index.json` (`{"weight_map": {tensor: shard file}}`), the
+ * layout Hugging Face writes for large models. Shards are read when first needed.
+ */
+export function shardedSource(indexFile: string): WeightSource {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(indexFile, 'utf8'));
+  } catch (e) {
+    throw new ModelFolderError(`${indexFile}: cannot read shard index (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  const map = (raw as { weight_map?: unknown } | null)?.weight_map;
+  if (typeof map !== 'object' || map === null || Array.isArray(map) || !Object.values(map).every((f) => typeof f === 'string')) {
+    throw new ModelFolderError(`${indexFile}: expected {"weight_map": {"tensor name": "shard file", ...}}`);
+  }
+  const weightMap = new Map(Object.entries(map as Record<string, string>));
+  const dir = path.dirname(indexFile);
+  const shardNames = [...new Set(weightMap.values())].sort();
+  for (const f of shardNames) {
+    if (f.includes('/') || f.includes('\\') || !existsSync(path.join(dir, f))) {
+      throw new ModelFolderError(`${path.join(dir, f)}: shard listed in ${indexFile} is missing`);
+    }
+  }
+  const shards = new Map<string, SafetensorsFile>();
+  const shard = (f: string): SafetensorsFile => {
+    let st = shards.get(f);
+    if (!st) {
+      st = SafetensorsFile.read(path.join(dir, f));
+      shards.set(f, st);
+    }
+    return st;
+  };
+  const holder = (name: string): SafetensorsFile | undefined => {
+    const f = weightMap.get(name);
+    if (f === undefined) return undefined;
+    const st = shard(f);
+    if (!st.has(name)) throw new ModelFolderError(`${st.file}: missing tensor "${name}" (${indexFile} says this shard holds it)`);
+    return st;
+  };
+  return {
+    file: indexFile,
+    has: (n) => weightMap.has(n),
+    entry: (n) => holder(n)?.entries.get(n),
+    fileOf: (n) => holder(n)?.file ?? indexFile,
+    getFloat32: (n) => {
+      const st = holder(n);
+      if (!st) throw new ModelFolderError(`${indexFile}: missing tensor "${n}"`);
+      return st.getFloat32(n);
+    },
+    sha256: () => {
+      const h = createHash('sha256');
+      for (const f of shardNames) h.update(shard(f).sha256());
+      return h.digest('hex');
+    },
+  };
+}
+
+/** The weights of a model folder: `model.safetensors`, else the shards of `model.safetensors.index.json`. */
+export function openWeights(folder: string): WeightSource {
+  const single = path.join(folder, 'model.safetensors');
+  if (existsSync(single)) return singleFileSource(SafetensorsFile.read(single));
+  const index = path.join(folder, 'model.safetensors.index.json');
+  if (existsSync(index)) return shardedSource(index);
+  const bin = existsSync(path.join(folder, 'pytorch_model.bin')) || existsSync(path.join(folder, 'pytorch_model.bin.index.json'));
+  throw new ModelFolderError(
+    bin
+      ? `${single}: missing; only safetensors weights are supported (the folder has pytorch_model.bin; convert it with the safetensors library)`
+      : `${single}: missing model file (a model folder needs model.safetensors or model.safetensors.index.json with its shards)`,
+  );
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;

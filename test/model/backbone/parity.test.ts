@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as ort from 'onnxruntime-node';
 import { initBackend } from '../../../src/runtime/backend.js';
 import { loadBackbone } from '../../../src/model/backbone/load.js';
-import type { BertEncoder } from '../../../src/model/backbone/modeling_bert.js';
+import type { Backbone } from '../../../src/model/backbone/types.js';
 import type { TokenizedBatch } from '../../../src/model/backbone/types.js';
 import { Rng } from '../../../src/util/rng.js';
 import { TEXTS, TINY_BERT } from './helpers.js';
@@ -30,7 +30,7 @@ async function onnxStates(b: TokenizedBatch, numLayers: number): Promise<Float32
   return Array.from({ length: numLayers + 1 }, (_, l) => res[`hidden_state_${l}`]!.data as Float32Array);
 }
 
-function tfjsStates(bb: BertEncoder, b: TokenizedBatch, layers: number[]): Float32Array[] {
+function tfjsStates(bb: Backbone, b: TokenizedBatch, layers: number[]): Float32Array[] {
   const ids = tf.tensor2d(b.inputIds, [b.batch, b.seqLen], 'int32');
   const mask = tf.tensor2d(b.attentionMask, [b.batch, b.seqLen], 'int32');
   const outs = bb.forward(ids, mask, layers, { training: false });

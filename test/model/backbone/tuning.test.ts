@@ -7,13 +7,13 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../../src/runtime/backend.js';
 import { loadBackbone } from '../../../src/model/backbone/load.js';
-import type { BertEncoder } from '../../../src/model/backbone/modeling_bert.js';
+import type { Backbone } from '../../../src/model/backbone/types.js';
 import { Rng } from '../../../src/util/rng.js';
 import { TEXTS, TINY_BERT } from './helpers.js';
 
 await initBackend({ backend: 'cpu' });
 
-function snapshot(bb: BertEncoder): Map<string, Float32Array> {
+function snapshot(bb: Backbone): Map<string, Float32Array> {
   return new Map([...bb.namedVariables()].map(([k, v]) => [k, v.dataSync().slice() as Float32Array]));
 }
 
@@ -22,7 +22,7 @@ function snapshot(bb: BertEncoder): Map<string, Float32Array> {
  * trainable head on top. tf.variableGrads is called without a list, so it differentiates every
  * trainable variable in the process: the backbone's flags alone decide what it updates.
  */
-function train(bb: BertEncoder, steps: number, seed = 3): Set<string> {
+function train(bb: Backbone, steps: number, seed = 3): Set<string> {
   const before = snapshot(bb);
   const b = bb.tokenize(TEXTS, 24);
   const ids = tf.tensor2d(b.inputIds, [b.batch, b.seqLen], 'int32');
