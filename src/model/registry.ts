@@ -24,6 +24,11 @@ const UNICTR_ABOUT: ModelAbout = {
   paper: 'Fu et al., A Unified Framework for Multi-Domain CTR Prediction via Large Language Models, ACM TOIS 2024',
 };
 
+const POOLED_LR_ABOUT: ModelAbout = {
+  description: 'floor baseline; logistic regression (or one hidden layer) on the frozen backbone\'s pooled states plus a domain embedding',
+  paper: 'a linear probe of the Uni-CTR backbone (this project)',
+};
+
 export interface RegisteredModel extends ModelAbout {
   name: string;
   kind: ModelKind;
@@ -32,7 +37,7 @@ export interface RegisteredModel extends ModelAbout {
 /** Every registered model with what it is and where it was published (`unictr models`). */
 export function registeredModels(): RegisteredModel[] {
   return MODEL_NAMES.map((name) => {
-    const about = name === 'unictr' ? UNICTR_ABOUT : MODEL_ZOO[name]!.about;
+    const about = name === 'unictr' ? UNICTR_ABOUT : name === 'pooled_lr' ? POOLED_LR_ABOUT : MODEL_ZOO[name]!.about;
     return { name, kind: modelKind(name), description: about?.description ?? '(no description registered)', paper: about?.paper ?? '(no paper registered)' };
   });
 }

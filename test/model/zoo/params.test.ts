@@ -162,7 +162,7 @@ test('registry kinds', () => {
     dffm: 'multi',
     inttower: 'single',
   });
-  for (const name of ['sarnet', 'dffm', 'inttower']) assert.match(MODEL_ZOO[name]!.description ?? '', /CIKM 20\d\d\)$/, name);
+  for (const name of ['sarnet', 'dffm', 'inttower']) assert.match(MODEL_ZOO[name]!.about?.paper ?? '', /CIKM 20\d\d$/, name);
 });
 
 test('seeded initialisation: same seed → same weights; per-domain copies coexist in one process', () => {

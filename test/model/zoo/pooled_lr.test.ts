@@ -53,7 +53,7 @@ function synthetic(seed: number, n: number, domains: number) {
   }
   const zeros = () => new Int32Array(n);
   const split = {
-    rows: n, domainId, label, userId: zeros(), itemId: zeros(), brandId: zeros(), titleId: zeros(), priceBucket: zeros(), history: new Int32Array(n * 5),
+    rows: n, domainId, domain: Array.from(domainId, (d) => `d${d}`), label, userId: zeros(), itemId: zeros(), brandId: zeros(), titleId: zeros(), priceBucket: zeros(), history: new Int32Array(n * 5),
   } as unknown as SplitColumns;
   const statesOf = (rows: Int32Array): TokenStates => {
     const s = new Float32Array(rows.length * T * D);
@@ -91,7 +91,7 @@ test('pooled_lr trained by fit learns the planted signal and the domain offsets'
     const all = (n: number) => Int32Array.from({ length: n }, (_, i) => i);
     const src = (s: ReturnType<typeof synthetic>, n: number): RowSource => ({ split: s.split, rows: all(n), states: s.statesOf });
     const config = TrainConfigSchema.parse({
-      epochs: 6, batch_size: 64, optimizer: 'adam', weight_decay: 0, schedule: { type: 'constant' }, lr: 0.02, patience: 0, bootstrap: 0,
+      epochs: 6, batch_size: 64, optimizer: 'adam', weight_decay: 0, schedule: { type: 'constant' }, lr: 0.02, patience: 0, bootstrap: 1,
     });
     const res = await fit({
       model, train: src(train, 1500), valid: src(valid, 400), towerOf: (d) => d, config, seed: 7,
@@ -151,7 +151,7 @@ test('fit with diagnostics: positive rates, learning-curve points every N steps,
     const model = new PooledLr({ domains: ['a', 'b'], seed: 5, hiddenSize: D, numLayers: 2 }, PooledLrOptions.parse({}));
     const all = (n: number) => Int32Array.from({ length: n }, (_, i) => i);
     const config = TrainConfigSchema.parse({
-      epochs: 1, batch_size: 64, optimizer: 'adam', weight_decay: 0, schedule: { type: 'constant' }, lr: 1e-9, patience: 0, bootstrap: 0,
+      epochs: 1, batch_size: 64, optimizer: 'adam', weight_decay: 0, schedule: { type: 'constant' }, lr: 1e-9, patience: 0, bootstrap: 1,
       eval_every_steps: 4, eval_train_rows: 100, output_bias_init: 'prior',
     });
     const logFile = path.join(tmp, 'log.jsonl');
