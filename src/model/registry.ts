@@ -26,7 +26,7 @@ const UNICTR_ABOUT: ModelAbout = {
 
 const POOLED_LR_ABOUT: ModelAbout = {
   description: 'floor baseline; logistic regression (or one hidden layer) on the frozen backbone\'s pooled states plus a domain embedding',
-  paper: 'a linear probe of the Uni-CTR backbone (this project)',
+  paper: 'Alain and Bengio, Understanding intermediate layers using linear classifier probes, ICLR workshop 2017 (a linear probe of the frozen backbone)',
 };
 
 export interface RegisteredModel extends ModelAbout {
