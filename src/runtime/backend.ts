@@ -130,8 +130,45 @@ async function tryWebgpu(allowSoftware: boolean): Promise<GpuAdapterInfo> {
   await import('@tensorflow/tfjs-backend-webgpu');
   if (!tf.findBackendFactory('webgpu')) throw new Error('tfjs-backend-webgpu registered no backend');
   if (!(await tf.setBackend('webgpu'))) throw new Error('backend "webgpu" did not initialise');
+  adaptWebgpuForNode(tf.backend() as unknown as WebgpuInternals);
   gpuAdapter = info;
   return info;
+}
+
+/** The two tfjs-backend-webgpu 4.22 internals adaptWebgpuForNode touches (pinned by the lockfile). */
+interface WebgpuInternals {
+  tensorMap: { get(dataId: object): { values: unknown; dtype: string } | undefined };
+  uploadToGPU(dataId: object): void;
+  readSync(dataId: object): unknown;
+}
+
+/**
+ * tfjs-webgpu reads GPU data synchronously (dataSync) through an OffscreenCanvas, which Node does
+ * not have, and Dawn offers no blocking buffer map: under Node only async reads (data(), array())
+ * work. Two adjustments:
+ * - int32 tensors made from host data (domain indices, ids) keep their host copy after upload, so
+ *   model code that reads batch indices synchronously (UniCtr.groupRows) works; tensors are
+ *   immutable, so the copy never goes stale;
+ * - any other synchronous read fails with an error that says so instead of "OffscreenCanvas is
+ *   not defined".
+ */
+function adaptWebgpuForNode(b: WebgpuInternals): void {
+  if (typeof (globalThis as { OffscreenCanvas?: unknown }).OffscreenCanvas !== 'undefined') return;
+  const upload = b.uploadToGPU.bind(b);
+  b.uploadToGPU = (dataId) => {
+    const d = b.tensorMap.get(dataId);
+    const keep = d && d.dtype === 'int32' ? d.values : null;
+    upload(dataId);
+    if (d && keep) d.values = keep;
+  };
+  const readSync = b.readSync.bind(b);
+  b.readSync = (dataId) => {
+    const d = b.tensorMap.get(dataId);
+    if (d && d.values == null && d.dtype !== 'string' && d.dtype !== 'complex64') {
+      throw new Error('webgpu under Node cannot read GPU data synchronously (dataSync/arraySync): use await data()/array()');
+    }
+    return readSync(dataId);
+  };
 }
 
 async function tryWasm(threads?: number): Promise<void> {
