@@ -165,7 +165,10 @@ function adaptWebgpuForNode(b: WebgpuInternals): void {
   b.readSync = (dataId) => {
     const d = b.tensorMap.get(dataId);
     if (d && d.values == null && d.dtype !== 'string' && d.dtype !== 'complex64') {
-      throw new Error('webgpu under Node cannot read GPU data synchronously (dataSync/arraySync): use await data()/array()');
+      throw new UserError(
+        'webgpu under Node cannot read GPU data synchronously (dataSync), and the trainer and scoring still do: ' +
+          'unictr train/evaluate/predict do not run on --backend webgpu yet (docs/runtime.md#webgpu); use --backend wasm',
+      );
     }
     return readSync(dataId);
   };
