@@ -166,8 +166,8 @@ function adaptWebgpuForNode(b: WebgpuInternals): void {
     const d = b.tensorMap.get(dataId);
     if (d && d.values == null && d.dtype !== 'string' && d.dtype !== 'complex64') {
       throw new UserError(
-        'webgpu under Node cannot read GPU data synchronously (dataSync), and the trainer and scoring still do: ' +
-          'unictr train/evaluate/predict do not run on --backend webgpu yet (docs/runtime.md#webgpu); use --backend wasm',
+        'webgpu under Node cannot read GPU data synchronously (dataSync/arraySync), which this code path still does ' +
+          '(docs/runtime.md#webgpu lists what runs on webgpu); use --backend wasm',
       );
     }
     return readSync(dataId);
