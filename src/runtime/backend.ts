@@ -286,8 +286,8 @@ export function backendLine(
     const reason = f.error.message.split('\n')[0]!.replace(/\s*\(?(\/|[A-Z]:\\)[^\s)]*\)?/g, '').trim();
     notes.push(`${PACKAGE_OF[f.choice]} failed: ${reason.length > 80 ? reason.slice(0, 77) + '…' : reason}`);
   }
-  if (adapter) notes.unshift(`adapter ${describeAdapter(adapter)}`);
-  return `backend: ${choice}${notes.length ? ` (${notes.join('; ')}: see README#backends)` : ''}`;
+  const on = adapter ? ` on adapter ${describeAdapter(adapter)}` : '';
+  return `backend: ${choice}${on}${notes.length ? ` (${notes.join('; ')}: see README#backends)` : ''}`;
 }
 
 export function backendInfo(): BackendInfo | null {

@@ -30,7 +30,7 @@ function train(backend: string): { stderr: string; steps: { loss: number }[]; me
 test('unictr train --backend webgpu trains and evaluates the tiny config', gate.options, () => {
   requireWebgpu(gate);
   const gpu = train('webgpu');
-  assert.match(gpu.stderr, /^backend: webgpu \(tfjs "webgpu", adapter /m);
+  assert.match(gpu.stderr, /backend: webgpu on adapter /);
   const domains = Object.keys(gpu.metrics.test);
   assert.deepEqual(domains.sort(), ['Synthetic A', 'Synthetic B', 'Synthetic C']);
   for (const d of domains) assert.ok(gpu.metrics.test[d]!.auc > 0 && gpu.metrics.test[d]!.auc < 1, `${d} AUC ${gpu.metrics.test[d]!.auc}`);
