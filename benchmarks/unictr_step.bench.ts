@@ -4,14 +4,14 @@
  * default config unless UNICTR_MODEL (JSON overrides) is set. Median wall time of --reps runs
  * after a warm-up, plus process CPU time.
  *
- * Run: npm run bench:unictr -- [--backend wasm|cpu] [--threads N] [--batch 64] [--seq 32] [--reps 3] [--json FILE]
+ * Run: npm run bench:unictr -- [--backend wasm|cpu|webgpu] [--threads N] [--batch 64] [--seq 32] [--reps 3] [--json FILE]
  * PROFILE=1 adds a kernel table. --json writes {params:{trainable,total}, threads, batch, seq,
  * train_samples_per_s, infer_samples_per_s} (threads = what the training step really used, see
  * threads_note: --threads 2 runs the trainer's two-thread step; kernels themselves stay on one thread).
  */
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '../src/runtime/backend.js';
+import { describeAdapter, initBackend } from '../src/runtime/backend.js';
 import { Rng } from '../src/util/rng.js';
 import { atomicWriteJson } from '../src/util/fs.js';
 import { uniCtrConfig } from '../src/model/unictr/config.js';
@@ -30,15 +30,16 @@ const { values: args } = parseArgs({
     json: { type: 'string' },
   },
 });
-const backend = args.backend as 'wasm' | 'cpu';
+const backend = args.backend as 'wasm' | 'cpu' | 'webgpu';
 const [threads, n, t, reps] = [args.threads, args.batch, args.seq, args.reps].map(Number) as [number, number, number, number];
-if (![threads, n, t, reps].every((v) => Number.isInteger(v) && v >= 1) || n < 3 || !['wasm', 'cpu'].includes(backend)) {
-  console.error('error: expected --backend wasm|cpu and integers --threads ≥ 1, --batch ≥ 3, --seq ≥ 1, --reps ≥ 1');
+if (![threads, n, t, reps].every((v) => Number.isInteger(v) && v >= 1) || n < 3 || !['wasm', 'cpu', 'webgpu'].includes(backend)) {
+  console.error('error: expected --backend wasm|cpu|webgpu and integers --threads ≥ 1, --batch ≥ 3, --seq ≥ 1, --reps ≥ 1');
   process.exit(2);
 }
-await initBackend({ backend, threads });
+const info = await initBackend({ backend, threads });
 let wasmThreads = 1;
-let threadsNote = 'the cpu backend runs kernels on one thread';
+let threadsNote = backend === 'webgpu' ? 'webgpu: kernels run on the GPU; threads do not apply' : 'the cpu backend runs kernels on one thread';
+if (info.adapter) console.log(`adapter: ${describeAdapter(info.adapter)}`);
 if (backend === 'wasm') {
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
   wasmThreads = wasm.getThreadsCount();
@@ -76,10 +77,16 @@ const step = async () => {
     return;
   }
   const c = opt.minimize(() => maskedBceLoss(model.forward(batch, { training: true, rng }), y), true, model.trainableVariables());
-  c!.dataSync();
+  // An async read waits for the step's kernels to finish (webgpu queues them) and works on every
+  // backend; webgpu under Node has no synchronous readback.
+  await c!.data();
   c!.dispose();
 };
-const infer = () => tf.tidy(() => void model.forward(batch, { training: false }).logits.dataSync());
+const infer = async () => {
+  const logits = tf.tidy(() => model.forward(batch, { training: false }).logits);
+  await logits.data();
+  logits.dispose();
+};
 
 const cpu0 = process.cpuUsage();
 const trainMs = await medianWallMs(step, reps);
@@ -89,6 +96,7 @@ const trainCpuMs = (cpu1.user + cpu1.system) / 1000 / (reps + 1);
 const result = {
   side: 'tfjs',
   backend,
+  adapter: info.adapter ?? null,
   params,
   threads: threadsUsed,
   threads_requested: threads,

@@ -1,24 +1,27 @@
 /**
  * The one place that chooses and imports a tfjs backend.
  *
- * Order when nothing is forced: tfjs-node-gpu → tfjs-node → wasm → cpu. The native packages are
- * optional dependencies (their install downloads libtensorflow), so they are only ever imported
+ * Order when nothing is forced: tfjs-node-gpu → webgpu (a real GPU only) → tfjs-node → wasm → cpu.
+ * The native packages and the WebGPU pair (`webgpu`, Dawn's Node binding, and
+ * `@tensorflow/tfjs-backend-webgpu`) are optional dependencies, so they are only ever imported
  * dynamically, and a missing or broken one falls through to the next.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { UserError } from '../util/errors.js';
 import { log } from '../util/log.js';
 
-export const BACKENDS = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export const BACKENDS = ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
 /** User-facing names accepted by `--backend`. */
-export const BACKEND_CHOICES = ['auto', 'gpu', 'node', 'wasm', 'cpu'] as const;
+export const BACKEND_CHOICES = ['auto', 'gpu', 'webgpu', 'node', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 
 const CHOICE_TO_BACKEND: Record<Exclude<BackendChoice, 'auto'>, BackendName> = {
   gpu: 'tensorflow-gpu',
+  webgpu: 'webgpu',
   node: 'tensorflow',
   wasm: 'wasm',
   cpu: 'cpu',
@@ -27,8 +30,10 @@ const CHOICE_TO_BACKEND: Record<Exclude<BackendChoice, 'auto'>, BackendName> = {
 export interface BackendInfo {
   /** tfjs backend name actually in use ("tensorflow" for both tfjs-node packages). */
   name: string;
-  /** The choice that produced it: gpu, node, wasm or cpu. */
+  /** The choice that produced it: gpu, webgpu, node, wasm or cpu. */
   choice: Exclude<BackendChoice, 'auto'>;
+  /** The WebGPU adapter in use (webgpu only). */
+  adapter?: GpuAdapterInfo;
   /** Why earlier candidates were skipped (auto mode). */
   skipped: string[];
 }
@@ -40,6 +45,133 @@ async function tryNative(pkg: '@tensorflow/tfjs-node-gpu' | '@tensorflow/tfjs-no
   const spec: string = pkg;
   await import(spec);
   if (!(await tf.setBackend('tensorflow'))) throw new Error(`${pkg} loaded but backend "tensorflow" did not initialise`);
+}
+
+export interface GpuAdapterInfo {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  /** A software (CPU) implementation such as Mesa's llvmpipe/lavapipe or SwiftShader. */
+  software: boolean;
+}
+
+/** One line for logs: `mesa software "llvmpipe: Mesa 25.0.7…" (software)`. */
+export function describeAdapter(a: GpuAdapterInfo): string {
+  const name = a.description || a.device || 'unnamed adapter';
+  return `${[a.vendor, a.architecture].filter(Boolean).join(' ') || 'unknown vendor'} "${name}"${a.software ? ' (software, runs on the CPU)' : ''}`;
+}
+
+// Adapter names of the CPU implementations of Vulkan/WebGPU Dawn can end up on.
+const SOFTWARE_ADAPTER = /llvmpipe|lavapipe|softpipe|swiftshader|\bcpu\b/i;
+
+/** Reads an adapter's identity; a software adapter is one Dawn flags as fallback or that names itself so. */
+export function adapterInfo(adapter: { info?: Record<string, unknown>; isFallbackAdapter?: boolean }): GpuAdapterInfo {
+  const info = adapter.info ?? {};
+  const str = (k: string) => (typeof info[k] === 'string' ? (info[k] as string) : '');
+  const a = { vendor: str('vendor'), architecture: str('architecture'), device: str('device'), description: str('description') };
+  const fallback = info.isFallbackAdapter === true || adapter.isFallbackAdapter === true || str('type') === 'cpu';
+  const software = fallback || a.architecture === 'software' || SOFTWARE_ADAPTER.test(`${a.device} ${a.description}`);
+  return { ...a, software };
+}
+
+let gpuAdapter: GpuAdapterInfo | null = null;
+
+/** The adapter Dawn offers, asked in a child process (see adapter_probe.mjs for why). */
+function probeAdapter(): Promise<GpuAdapterInfo> {
+  const probe = new URL('./adapter_probe.mjs', import.meta.url);
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [probe.pathname], { timeout: 60_000, encoding: 'utf8' }, (err, stdout, stderr) => {
+      if (/Cannot find (package|module) 'webgpu'/.test(stderr)) return reject(new Error('the optional package "webgpu" is not installed'));
+      if (err) return reject(new Error(`WebGPU adapter probe failed: ${(stderr.trim().split('\n').pop() ?? err.message).slice(0, 200)}`));
+      const found = JSON.parse(stdout.trim().split('\n').pop() ?? 'null') as Parameters<typeof adapterInfo>[0] | null;
+      if (!found) return reject(new Error(NO_ADAPTER));
+      resolve(adapterInfo(found));
+    });
+  });
+}
+
+const NO_ADAPTER = "no WebGPU adapter (no Vulkan driver found: install the GPU vendor's Vulkan driver, or mesa-vulkan-drivers for a software one)";
+
+/**
+ * WebGPU through Dawn. `navigator.gpu` must exist before tfjs-backend-webgpu is imported: the
+ * module registers its backend only if it sees one. `auto` accepts only a hardware adapter (a
+ * software one is slower than wasm); `--backend webgpu` takes whatever Dawn offers.
+ */
+async function tryWebgpu(allowSoftware: boolean): Promise<GpuAdapterInfo> {
+  if (gpuAdapter && tf.findBackend('webgpu')) {
+    if (gpuAdapter.software && !allowSoftware) throw new Error(`only a software adapter: ${describeAdapter(gpuAdapter)}`);
+    if (!(await tf.setBackend('webgpu'))) throw new Error('backend "webgpu" did not initialise');
+    return gpuAdapter;
+  }
+  if (!allowSoftware) {
+    const probed = await probeAdapter();
+    if (probed.software) throw new Error(`only a software adapter: ${describeAdapter(probed)}`);
+  }
+  const spec: string = 'webgpu';
+  let dawn: { create: (opts: string[]) => { requestAdapter: (o?: object) => Promise<unknown> }; globals: object };
+  try {
+    dawn = await import(spec);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'ERR_MODULE_NOT_FOUND') throw new Error('the optional package "webgpu" is not installed');
+    throw new Error(`the "webgpu" package did not load (${err.message.split('\n')[0]})`);
+  }
+  const gpu = dawn.create([]);
+  const adapter = (await gpu.requestAdapter({ powerPreference: 'high-performance' })) as Parameters<typeof adapterInfo>[0] | null;
+  if (!adapter) throw new Error(NO_ADAPTER);
+  const info = adapterInfo(adapter);
+  if (info.software && !allowSoftware) throw new Error(`only a software adapter: ${describeAdapter(info)}`);
+  // GPUBufferUsage, GPUMapMode, … are browser globals the tfjs backend reads.
+  Object.assign(globalThis, dawn.globals);
+  const g = globalThis as { navigator?: { gpu?: unknown } };
+  if (g.navigator) Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true });
+  else Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
+  await import('@tensorflow/tfjs-backend-webgpu');
+  if (!tf.findBackendFactory('webgpu')) throw new Error('tfjs-backend-webgpu registered no backend');
+  if (!(await tf.setBackend('webgpu'))) throw new Error('backend "webgpu" did not initialise');
+  adaptWebgpuForNode(tf.backend() as unknown as WebgpuInternals);
+  gpuAdapter = info;
+  return info;
+}
+
+/** The two tfjs-backend-webgpu 4.22 internals adaptWebgpuForNode touches (pinned by the lockfile). */
+interface WebgpuInternals {
+  tensorMap: { get(dataId: object): { values: unknown; dtype: string } | undefined };
+  uploadToGPU(dataId: object): void;
+  readSync(dataId: object): unknown;
+}
+
+/**
+ * tfjs-webgpu reads GPU data synchronously (dataSync) through an OffscreenCanvas, which Node does
+ * not have, and Dawn offers no blocking buffer map: under Node only async reads (data(), array())
+ * work. Two adjustments:
+ * - int32 tensors made from host data (domain indices, ids) keep their host copy after upload, so
+ *   model code that reads batch indices synchronously (UniCtr.groupRows) works; tensors are
+ *   immutable, so the copy never goes stale;
+ * - any other synchronous read fails with an error that says so instead of "OffscreenCanvas is
+ *   not defined".
+ */
+function adaptWebgpuForNode(b: WebgpuInternals): void {
+  if (typeof (globalThis as { OffscreenCanvas?: unknown }).OffscreenCanvas !== 'undefined') return;
+  const upload = b.uploadToGPU.bind(b);
+  b.uploadToGPU = (dataId) => {
+    const d = b.tensorMap.get(dataId);
+    const keep = d && d.dtype === 'int32' ? d.values : null;
+    upload(dataId);
+    if (d && keep) d.values = keep;
+  };
+  const readSync = b.readSync.bind(b);
+  b.readSync = (dataId) => {
+    const d = b.tensorMap.get(dataId);
+    if (d && d.values == null && d.dtype !== 'string' && d.dtype !== 'complex64') {
+      throw new UserError(
+        'webgpu under Node cannot read GPU data synchronously (dataSync/arraySync), which this code path still does ' +
+          '(docs/runtime.md#webgpu lists what runs on webgpu); use --backend wasm',
+      );
+    }
+    return readSync(dataId);
+  };
 }
 
 async function tryWasm(threads?: number): Promise<void> {
@@ -56,18 +188,20 @@ async function tryCpu(): Promise<void> {
   if (!(await tf.setBackend('cpu'))) throw new Error('backend "cpu" did not initialise');
 }
 
-async function tryChoice(choice: Exclude<BackendChoice, 'auto'>, threads?: number): Promise<void> {
+async function tryChoice(choice: Exclude<BackendChoice, 'auto'>, forced: boolean, threads?: number): Promise<GpuAdapterInfo | undefined> {
   switch (choice) {
+    case 'webgpu':
+      return tryWebgpu(forced);
     case 'gpu':
       await tryNative('@tensorflow/tfjs-node-gpu');
       // tfjs-node-gpu silently runs on the CPU when CUDA is absent; only count it as GPU if a device exists.
-      return;
+      return undefined;
     case 'node':
-      return tryNative('@tensorflow/tfjs-node');
+      return tryNative('@tensorflow/tfjs-node').then(() => undefined);
     case 'wasm':
-      return tryWasm(threads);
+      return tryWasm(threads).then(() => undefined);
     case 'cpu':
-      return tryCpu();
+      return tryCpu().then(() => undefined);
   }
 }
 
@@ -94,7 +228,7 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
     if (tf.getBackend() !== current.name) await tf.setBackend(current.name);
     return current;
   }
-  const order: Exclude<BackendChoice, 'auto'>[] = requested === 'auto' ? ['gpu', 'node', 'wasm', 'cpu'] : [requested];
+  const order: Exclude<BackendChoice, 'auto'>[] = requested === 'auto' ? ['gpu', 'webgpu', 'node', 'wasm', 'cpu'] : [requested];
   const skipped: string[] = [];
   const failures: { choice: Exclude<BackendChoice, 'auto'>; error: Error }[] = [];
   // tfjs-core registers no gradients and its ESM gradient files do not load under plain Node; the
@@ -102,10 +236,10 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
   await import('@tensorflow/tfjs');
   for (const choice of order) {
     try {
-      await tryChoice(choice, opts.threads);
+      const adapter = await tryChoice(choice, requested !== 'auto', opts.threads);
       await tf.ready();
-      current = { name: tf.getBackend(), choice, skipped };
-      if (opts.announce) log.info(backendLine(choice, failures));
+      current = { name: tf.getBackend(), choice, skipped, ...(adapter ? { adapter } : {}) };
+      if (opts.announce) log.info(backendLine(choice, failures, adapter));
       return current;
     } catch (e) {
       const reason = (e as Error).message.split('\n')[0];
@@ -121,6 +255,7 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
 
 const PACKAGE_OF: Record<Exclude<BackendChoice, 'auto'>, string> = {
   gpu: 'tfjs-node-gpu',
+  webgpu: 'webgpu',
   node: 'tfjs-node',
   wasm: 'tfjs-backend-wasm',
   cpu: 'tfjs-backend-cpu',
@@ -130,7 +265,11 @@ const PACKAGE_OF: Record<Exclude<BackendChoice, 'auto'>, string> = {
  * The one line every command prints, e.g. `backend: wasm (tfjs-node not installed: see
  * README#backends)`. The full reasons (with file paths) stay in run.json's `skipped`.
  */
-export function backendLine(choice: Exclude<BackendChoice, 'auto'>, failures: { choice: Exclude<BackendChoice, 'auto'>; error: Error }[]): string {
+export function backendLine(
+  choice: Exclude<BackendChoice, 'auto'>,
+  failures: { choice: Exclude<BackendChoice, 'auto'>; error: Error }[],
+  adapter?: GpuAdapterInfo,
+): string {
   const missing = (e: Error) => (e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' || /Cannot find (package|module)/.test(e.message);
   const notes: string[] = [];
   const notInstalled = failures.filter((f) => missing(f.error)).map((f) => f.choice);
@@ -139,10 +278,16 @@ export function backendLine(choice: Exclude<BackendChoice, 'auto'>, failures: { 
   else if (notInstalled.includes('gpu') && failures.length === 1) notes.push('tfjs-node-gpu not installed');
   for (const f of failures) {
     if (missing(f.error)) continue;
+    if (f.choice === 'webgpu') {
+      // Why no GPU through WebGPU: package missing, no adapter, or only a software one.
+      notes.push(`webgpu skipped: ${f.error.message.split('\n')[0]!.replace(/^only a software adapter: /, 'software adapter ')}`);
+      continue;
+    }
     const reason = f.error.message.split('\n')[0]!.replace(/\s*\(?(\/|[A-Z]:\\)[^\s)]*\)?/g, '').trim();
     notes.push(`${PACKAGE_OF[f.choice]} failed: ${reason.length > 80 ? reason.slice(0, 77) + '…' : reason}`);
   }
-  return `backend: ${choice}${notes.length ? ` (${notes.join('; ')}: see README#backends)` : ''}`;
+  const on = adapter ? ` on adapter ${describeAdapter(adapter)}` : '';
+  return `backend: ${choice}${on}${notes.length ? ` (${notes.join('; ')}: see README#backends)` : ''}`;
 }
 
 export function backendInfo(): BackendInfo | null {

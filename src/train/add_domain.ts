@@ -86,7 +86,7 @@ export async function addDomainToRun(dir: string, ctx: RunContext, domain: strin
   await atomicWriteJson(addedFile(dir), added);
 
   const src = unit.source('test', [id!]);
-  const scores = predictRows(model, src, unit.towerOf, train.eval_batch_size);
+  const scores = await predictRows(model, src, unit.towerOf, train.eval_batch_size);
   const labels = labelsOf(src.split, src.rows);
   const metrics: DomainMetrics = {
     ...summarizeRows(src, scores, { iterations: train.bootstrap, seed: ctx.config.seed }),

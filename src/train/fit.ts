@@ -107,20 +107,21 @@ export interface FitResult {
 }
 
 /** Scores (probabilities) of `rows` with one model, in eval batches. */
-export function predictRows(
+export async function predictRows(
   model: CtrModel,
   src: RowSource,
   towerOf: (d: number) => number,
   batchSize: number,
   head?: number | 'general',
-): Float64Array {
+): Promise<Float64Array> {
   const out = new Float64Array(src.rows.length);
   let o = 0;
   for (const rows of chunks(src.rows, batchSize)) {
     const batch = makeBatch(src.split, rows, towerOf, src.states?.(rows), src.tokens?.(rows));
     try {
       const probs = tf.tidy(() => tf.sigmoid(model.forward(batch, { training: false, head }).logits));
-      const vals = probs.dataSync();
+      // Async: webgpu has no synchronous readback under Node.
+      const vals = await probs.data();
       probs.dispose();
       for (let i = 0; i < vals.length; i++) out[o++] = vals[i]!;
     } finally {
@@ -241,7 +242,7 @@ export async function fit(opts: FitOptions): Promise<FitResult> {
       stopped: false,
       history: [],
       schedule: schedule.getState(),
-      optimizer_meta: optimizer.getState().meta,
+      optimizer_meta: (await optimizer.getState()).meta,
     };
   }
 
@@ -271,9 +272,9 @@ export async function fit(opts: FitOptions): Promise<FitResult> {
     new Rng(opts.seed ^ 0x5eed).shuffle(pick);
     curveTrain = { ...opts.train, rows: sortByDomain(pick.subarray(0, Math.min(config.eval_train_rows, pick.length)), opts.train.split.domainId) };
   }
-  const logCurvePoint = (extra: Record<string, unknown>) => {
-    const tr = curveStats(curveTrain!, predictRows(model, curveTrain!, opts.towerOf, config.eval_batch_size), domainName);
-    const va = curveStats(opts.valid, predictRows(model, opts.valid, opts.towerOf, config.eval_batch_size), domainName);
+  const logCurvePoint = async (extra: Record<string, unknown>) => {
+    const tr = curveStats(curveTrain!, await predictRows(model, curveTrain!, opts.towerOf, config.eval_batch_size), domainName);
+    const va = curveStats(opts.valid, await predictRows(model, opts.valid, opts.towerOf, config.eval_batch_size), domainName);
     logw.write({ event: 'eval', model: opts.label ?? null, epoch: state.epoch + 1, step: state.global_step, train: tr, valid: va, ...extra, batch_norm: batchNormStats(named) });
     log.info(
       `${who}step ${state.global_step}: AUC train ${tr.pooled!.auc.toFixed(4)} / valid ${va.pooled!.auc.toFixed(4)}; ` +
@@ -284,7 +285,7 @@ export async function fit(opts: FitOptions): Promise<FitResult> {
   const save = async (dir: string, withSlots: boolean) => {
     state.rng = rng.getState();
     state.schedule = schedule.getState();
-    const o = optimizer.getState();
+    const o = await optimizer.getState();
     state.optimizer_meta = o.meta;
     state.log_bytes = existsSync(opts.logFile) ? statSync(opts.logFile).size : 0;
     await saveCheckpoint(dir, state, await variablesToArrays(named), withSlots ? o.slots : {});
@@ -401,7 +402,7 @@ export async function fit(opts: FitOptions): Promise<FitResult> {
         const moduleNorms = evalNow ? moduleGradNorms(grads) : null;
         let gradNorm: number;
         try {
-          gradNorm = optimizer.step(grads, lr);
+          gradNorm = await optimizer.step(grads, lr);
         } catch (e) {
           if (e instanceof TrainingDivergedError) throw diverged(e.message, state.batch_in_epoch);
           throw e;
@@ -424,7 +425,7 @@ export async function fit(opts: FitOptions): Promise<FitResult> {
           grad_norm: gradNorm,
           ...(termValues.length ? { loss_own: termValues[0], loss_general: termValues.slice(1) } : {}),
         });
-        if (evalNow) logCurvePoint({ grad_norms: moduleNorms, lr });
+        if (evalNow) await logCurvePoint({ grad_norms: moduleNorms, lr });
         progress.update(state.batch_in_epoch, { loss: state.loss_sum / state.loss_count, items: samplesDone });
         if (config.checkpoint_every_steps > 0 && state.global_step % config.checkpoint_every_steps === 0 && !lastOfEpoch) {
           await save(lastDir, true);
@@ -437,7 +438,7 @@ export async function fit(opts: FitOptions): Promise<FitResult> {
     }
     progress.stop();
 
-    const scores = predictRows(model, opts.valid, opts.towerOf, config.eval_batch_size);
+    const scores = await predictRows(model, opts.valid, opts.towerOf, config.eval_batch_size);
     const validAuc = validationAuc(opts.valid, scores, config.monitor);
     const rec: EpochRecord = {
       epoch: state.epoch + 1,

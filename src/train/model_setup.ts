@@ -41,13 +41,13 @@ export interface ZeroShotScorer {
   description: string;
   head: string;
   source(split: SplitName, domainIds: number[]): RowSource;
-  score(src: RowSource): Float64Array;
+  score(src: RowSource): Promise<Float64Array>;
 }
 
 export interface BuiltModels {
   units: TrainUnit[];
   unitFor(manifestDomainId: number): TrainUnit;
-  zeroShotScorer(): ZeroShotScorer;
+  zeroShotScorer(): Promise<ZeroShotScorer>;
   backbone?: Backbone;
   dispose(): void;
 }
@@ -215,7 +215,7 @@ export async function buildModels(
       units: [unit],
       unitFor: () => unit,
       backbone,
-      zeroShotScorer: () => ({
+      zeroShotScorer: async () => ({
         description: kind === 'unictr' ? 'Uni-CTR general network' : 'pooled_lr with the neutral (mean) domain embedding',
         head: 'general',
         source: (split, ids) => unit.source(split, ids),
@@ -236,15 +236,15 @@ export async function buildModels(
     return {
       units: [unit],
       unitFor: () => unit,
-      zeroShotScorer: () => {
+      zeroShotScorer: async () => {
         // The tower with the best validation score (train.monitor) on the training domains' rows.
         const valid = unit.source('valid');
         let best = 0;
         let bestAuc = -Infinity;
-        names.forEach((_, k) => {
-          const a = validationAuc(valid, predictRows(model, valid, towerOf, bs, k), config.train.monitor);
+        for (let k = 0; k < names.length; k++) {
+          const a = validationAuc(valid, await predictRows(model, valid, towerOf, bs, k), config.train.monitor);
           if (a > bestAuc) [best, bestAuc] = [k, a];
-        });
+        }
         log.info(`zero-shot: using the ${names[best]} tower (validation ${config.train.monitor} ${bestAuc.toFixed(4)})`);
         return {
           description: `tower with the best validation ${config.train.monitor} over the training domains: ${names[best]} (${bestAuc.toFixed(4)})`,
@@ -273,13 +273,13 @@ export async function buildModels(
   return {
     units,
     unitFor: (d) => units.find((u) => u.domainIds[0] === d)!,
-    zeroShotScorer: () => {
+    zeroShotScorer: async () => {
       const everyTower = () => 0;
       const pooled = sourceFactory(splits, trainIds, {}, trainRows)('valid');
       let best = units[0]!;
       let bestAuc = -Infinity;
       for (const u of units) {
-        const a = validationAuc(pooled, predictRows(u.model, pooled, everyTower, bs, 0), config.train.monitor);
+        const a = validationAuc(pooled, await predictRows(u.model, pooled, everyTower, bs, 0), config.train.monitor);
         if (a > bestAuc) [best, bestAuc] = [u, a];
       }
       log.info(`zero-shot: using the ${best.label} model (validation ${config.train.monitor} ${bestAuc.toFixed(4)})`);

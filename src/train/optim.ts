@@ -154,15 +154,15 @@ export class AdamOptimizer {
     }
   }
 
-  /** Copies of the moments and step counts (for a checkpoint). */
-  getState(): AdamState {
+  /** Copies of the moments and step counts (for a checkpoint); async reads work on every backend. */
+  async getState(): Promise<AdamState> {
     const params: Record<string, AdamParamState> = {};
     for (const [name, s] of this.slots) {
       params[name] = {
         step: s.step,
         shape: [...s.m.shape],
-        m: Float32Array.from(s.m.dataSync() as Float32Array),
-        v: Float32Array.from(s.v.dataSync() as Float32Array),
+        m: Float32Array.from((await s.m.data()) as Float32Array),
+        v: Float32Array.from((await s.v.data()) as Float32Array),
       };
     }
     return { kind: this.kind, step: this.calls, params };
@@ -237,13 +237,19 @@ export interface ClipResult {
  * min(1, maxNorm / (norm + 1e-6)). A non-finite norm throws TrainingDivergedError naming the first
  * gradient with a non-finite value, unless `errorIfNonfinite` is false (then the result holds NaNs).
  */
-export function clipByGlobalNorm(grads: GradInput, maxNorm: number, opts: { errorIfNonfinite?: boolean } = {}): ClipResult {
+export function clipByGlobalNorm(
+  grads: GradInput,
+  maxNorm: number,
+  opts: { errorIfNonfinite?: boolean; squaredNorms?: readonly number[] } = {},
+): ClipResult {
   if (!(maxNorm > 0)) throw new Error(`clipByGlobalNorm: maxNorm is ${maxNorm}; expected > 0`);
   const named = namedGrads(grads);
   const names = Object.keys(named);
   // One readback of every tensor's squared norm, summed in float64 on the host in name order.
-  let parts: number[] = [];
-  if (names.length > 0) {
+  // `squaredNorms` (one per gradient, in key order): read by the caller, e.g. asynchronously on
+  // webgpu, which has no synchronous readback under Node.
+  let parts: number[] = opts.squaredNorms ? [...opts.squaredNorms] : [];
+  if (names.length > 0 && !opts.squaredNorms) {
     const sq = tf.tidy(() => tf.stack(names.map((n) => tf.sum(tf.square(named[n]!)))));
     parts = Array.from(sq.dataSync());
     sq.dispose();

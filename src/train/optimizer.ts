@@ -33,24 +33,33 @@ export class Optimizer {
   }
 
   /** Clip (if configured) and apply; gradients are keyed by stable name. Returns the pre-clip norm. */
-  step(grads: Map<string, tf.Tensor>, lr: number): number {
+  async step(grads: Map<string, tf.Tensor>, lr: number): Promise<number> {
     // A branch that saw no rows of this batch (another domain's DSN) gets an all-zero gradient;
     // leaving it out keeps AdamW's decoupled decay and moments from touching that branch.
     // One readback of Σ|g| per variable: zero marks an untouched branch, and (unlike a max, which
     // skips NaN on some backends) a NaN or Infinity anywhere shows up, named by its model path.
+    // With clipping, the squared norms come back in the same async read (webgpu has no synchronous one).
     const names = [...grads.keys()];
-    const total = tf.tidy(() => tf.stack(names.map((n) => tf.sum(tf.abs(grads.get(n)!)))));
-    const totals = total.dataSync();
+    const k = names.length;
+    const clip = this.cfg.grad_clip !== null;
+    const total = tf.tidy(() =>
+      tf.stack([...names.map((n) => tf.sum(tf.abs(grads.get(n)!))), ...(clip ? names.map((n) => tf.sum(tf.square(grads.get(n)!))) : [])]),
+    );
+    const totals = await total.data();
     total.dispose();
     const bad = names.findIndex((_, i) => !Number.isFinite(totals[i]!));
     if (bad >= 0) throw new TrainingDivergedError(`the gradient of "${names[bad]}" holds NaN or Infinity`);
     const byTf: tf.NamedTensorMap = {};
+    const squaredNorms: number[] = [];
     names.forEach((name, i) => {
-      if (totals[i] !== 0) byTf[this.toTf.get(name)!] = grads.get(name)!;
+      if (totals[i] !== 0) {
+        byTf[this.toTf.get(name)!] = grads.get(name)!;
+        squaredNorms.push(totals[k + i]!);
+      }
     });
     if (Object.keys(byTf).length === 0) return 0;
-    if (this.cfg.grad_clip !== null) {
-      const clipped = clipByGlobalNorm(byTf, this.cfg.grad_clip);
+    if (clip) {
+      const clipped = clipByGlobalNorm(byTf, this.cfg.grad_clip!, { squaredNorms });
       try {
         this.opt.applyGradients(clipped.grads, lr);
       } finally {
@@ -62,8 +71,8 @@ export class Optimizer {
     return NaN;
   }
 
-  getState(): OptimizerState {
-    const s = this.opt.getState();
+  async getState(): Promise<OptimizerState> {
+    const s = await this.opt.getState();
     const slots: NamedArrays = {};
     const param_steps: Record<string, number> = {};
     for (const [tfName, p] of Object.entries(s.params)) {

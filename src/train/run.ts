@@ -158,7 +158,7 @@ export async function runExperiment(opts: RunOptions): Promise<MetricsFile> {
       }).finally(() => parallel?.close());
       epochs[unit.label ?? 'model'] = res.history;
     }
-    const metrics = evaluateRun(ctx, epochs);
+    const metrics = await evaluateRun(ctx, epochs);
     await writeRunOutputs(opts.out, ctx, metrics);
     await markRunFinished(opts.out);
     return metrics;
@@ -169,14 +169,14 @@ export async function runExperiment(opts: RunOptions): Promise<MetricsFile> {
 }
 
 /** Scores of `rows` of one domain-set by the unit that owns them. */
-function scoreOwn(ctx: RunContext, split: SplitName, id: number): { src: RowSource; scores: Float64Array } {
+async function scoreOwn(ctx: RunContext, split: SplitName, id: number): Promise<{ src: RowSource; scores: Float64Array }> {
   const unit = ctx.built.unitFor(id);
   const src = unit.source(split, [id]);
-  return { src, scores: predictRows(unit.model, src, unit.towerOf, ctx.config.train.eval_batch_size) };
+  return { src, scores: await predictRows(unit.model, src, unit.towerOf, ctx.config.train.eval_batch_size) };
 }
 
 /** Test metrics of every training domain and zero-shot metrics of the configured unseen domains. */
-export function evaluateRun(ctx: RunContext, epochs: Record<string, EpochRecord[]>, zeroIds = ctx.zeroIds): MetricsFile {
+export async function evaluateRun(ctx: RunContext, epochs: Record<string, EpochRecord[]>, zeroIds = ctx.zeroIds): Promise<MetricsFile> {
   const { config, manifest } = ctx;
   const bootstrap = { iterations: config.train.bootstrap, seed: config.seed };
   const test: Record<string, DomainMetrics> = {};
@@ -186,9 +186,9 @@ export function evaluateRun(ctx: RunContext, epochs: Record<string, EpochRecord[
   const allScores: number[] = [];
   for (const id of ctx.trainIds) {
     const name = manifest.domains[id]!.name;
-    const v = scoreOwn(ctx, 'valid', id);
+    const v = await scoreOwn(ctx, 'valid', id);
     valid[name] = { auc: auc(labelsOf(v.src.split, v.src.rows), v.scores), rows: v.src.rows.length };
-    const t = scoreOwn(ctx, 'test', id);
+    const t = await scoreOwn(ctx, 'test', id);
     const labels = labelsOf(t.src.split, t.src.rows);
     test[name] = summarizeRows(t.src, t.scores, bootstrap);
     labels.forEach((l, i) => {
@@ -199,7 +199,7 @@ export function evaluateRun(ctx: RunContext, epochs: Record<string, EpochRecord[
   }
   // Uni-CTR: the general network; baselines: the tower/model best on the training domains'
   // validation rows — never the unseen domain's labels.
-  const zero = zeroIds.length > 0 ? zeroShotEval(ctx, zeroIds) : null;
+  const zero = zeroIds.length > 0 ? await zeroShotEval(ctx, zeroIds) : null;
   return {
     test,
     zero_shot: zero?.metrics ?? {},
@@ -237,23 +237,23 @@ export function runFolderExists(dir: string): boolean {
 }
 
 /** Zero-shot metrics (and predictions) of `ids` with the run's zero-shot scorer. */
-export function zeroShotEval(
+export async function zeroShotEval(
   ctx: RunContext,
   ids: number[],
-): { metrics: Record<string, DomainMetrics>; predictions: PredictionRow[]; description: string } {
+): Promise<{ metrics: Record<string, DomainMetrics>; predictions: PredictionRow[]; description: string }> {
   for (const id of ids) {
     if (ctx.trainIds.includes(id)) {
       throw new ConfigError(`domain "${ctx.manifest.domains[id]!.name}" was a training domain; zero-shot scores unseen domains only`);
     }
   }
-  const pick = ctx.built.zeroShotScorer();
+  const pick = await ctx.built.zeroShotScorer();
   const bootstrap = { iterations: ctx.config.train.bootstrap, seed: ctx.config.seed };
   const metrics: Record<string, DomainMetrics> = {};
   const predictions: PredictionRow[] = [];
   for (const id of ids) {
     const name = ctx.manifest.domains[id]!.name;
     const src = pick.source('test', [id]);
-    const scores = pick.score(src);
+    const scores = await pick.score(src);
     metrics[name] = { ...summarizeRows(src, scores, bootstrap), head: pick.head };
     labelsOf(src.split, src.rows).forEach((l, i) =>
       predictions.push({ domain: name, label: l, score: scores[i]!, rowId: src.split.rowId[src.rows[i]!]! }),

@@ -107,19 +107,19 @@ for (const kind of ['adamw', 'adam'] as const) {
   });
 }
 
-test('variables without a gradient are untouched and keep their own step count', () => {
+test('variables without a gradient are untouched and keep their own step count', async () => {
   const a = variable([1, 2], [2]);
   const b = variable([3, 4], [2]);
   const opt = adamW([a, b], { weightDecay: 0.1 });
   const bBefore = b.dataSync().slice();
   for (let k = 0; k < 3; k++) opt.applyGradients({ [a.name]: tf.tensor([0.1, -0.2]) }, 0.01);
   assert.deepEqual(b.dataSync(), bBefore, 'b must be bit-for-bit unchanged');
-  assert.deepEqual(Object.keys(opt.getState().params), [a.name]);
+  assert.deepEqual(Object.keys((await opt.getState()).params), [a.name]);
   // b's first update uses t = 1 (bias correction as a fresh parameter), as torch does.
   opt.applyGradients({ [b.name]: tf.tensor([0.5, 0.5]) }, 0.01);
   assertClose(b.dataSync(), referenceAdam([3, 4], [[0.5, 0.5]], [0.01], 'adamw', 0.1), 1e-6, 'b');
-  assert.equal(opt.getState().params[b.name]!.step, 1);
-  assert.equal(opt.getState().params[a.name]!.step, 3);
+  assert.equal((await opt.getState()).params[b.name]!.step, 1);
+  assert.equal((await opt.getState()).params[a.name]!.step, 3);
   opt.dispose();
 });
 
@@ -136,7 +136,7 @@ test('bad gradients are rejected before anything changes', () => {
   opt.dispose();
 });
 
-test('getState/setState: restored optimizer continues bit-identically', () => {
+test('getState/setState: restored optimizer continues bit-identically', async () => {
   const rng = new Rng(3);
   const shapes = [[3, 2], [5]];
   const init = shapes.map((s) => rand(rng, s[0]! * (s[1] ?? 1)));
@@ -162,7 +162,7 @@ test('getState/setState: restored optimizer continues bit-identically', () => {
   const first = init.map((x, i) => variable(x, shapes[i]!, `first_${names[i]}_${uid++}`));
   const firstOpt = adamW(first);
   run(first, firstOpt, 0, 3);
-  const saved = firstOpt.getState();
+  const saved = await firstOpt.getState();
   const weights = first.map((v) => Float32Array.from(v.dataSync()));
   firstOpt.dispose();
   const copy: AdamState = {
@@ -185,8 +185,8 @@ test('getState/setState: restored optimizer continues bit-identically', () => {
   run(second, secondOpt, 3, 6);
 
   for (let i = 0; i < 2; i++) assert.deepEqual(second[i]!.dataSync(), ref[i]!.dataSync(), `${names[i]} weights`);
-  const s1 = refOpt.getState();
-  const s2 = secondOpt.getState();
+  const s1 = await refOpt.getState();
+  const s2 = await secondOpt.getState();
   for (let i = 0; i < 2; i++) {
     const s = s1.params[ref[i]!.name]!;
     const t = s2.params[second[i]!.name]!;
@@ -221,6 +221,11 @@ test('clipByGlobalNorm matches the formula', () => {
   const coef = 1.3 / (norm64 + 1e-6);
   assertClose(clipped.a!.dataSync(), g1.map((x) => x * coef), 1e-6, 'a');
   assertClose(clipped.b!.dataSync(), g2.map((x) => x * coef), 1e-6, 'b');
+  // Squared norms read by the caller (the trainer reads them asynchronously) give the same result.
+  const pre = clipByGlobalNorm(grads, 1.3, { squaredNorms: [25, 144] });
+  assert.ok(Math.abs(pre.norm - norm64) < 1e-6);
+  assertClose(pre.grads.a!.dataSync(), g1.map((x) => x * coef), 1e-6, 'a (pre-read norms)');
+  tf.dispose(Object.values(pre.grads));
   // Below the threshold: values unchanged (copies, the input stays the caller's).
   const big = clipByGlobalNorm(grads, 100);
   assert.deepEqual(big.grads.a!.dataSync(), grads.a.dataSync());
@@ -259,14 +264,14 @@ test('GradientAccumulator averages micro-batches and does not leak', () => {
   assert.equal(tf.memory().numTensors, before, 'tensor leak');
 });
 
-test('optimizer inside an enclosing tidy keeps its moments and leaks nothing per step', () => {
+test('optimizer inside an enclosing tidy keeps its moments and leaks nothing per step', async () => {
   const a = variable([1, 2, 3], [3]);
   const opt = adamW([a]);
   tf.tidy(() => opt.applyGradients({ [a.name]: tf.tensor([1, 1, 1]) }, 0.01));
   const before = tf.memory().numTensors;
   for (let k = 0; k < 5; k++) tf.tidy(() => opt.applyGradients({ [a.name]: tf.tensor([1, -1, 1]) }, 0.01));
   assert.equal(tf.memory().numTensors, before);
-  assert.equal(opt.getState().params[a.name]!.step, 6);
+  assert.equal((await opt.getState()).params[a.name]!.step, 6);
   opt.dispose();
   a.dispose();
 });

@@ -42,7 +42,7 @@ export const evalCommand: UnictrCommand<EvalArgs> = {
       const ctx = await openTrainedRun(args.run, [], { rebuild: args.rebuild });
       try {
         const old = existsSync(runPaths(args.run).metrics) ? await readJson<MetricsFile>(runPaths(args.run).metrics) : null;
-        const metrics = evaluateRun(ctx, old?.epochs ?? {});
+        const metrics = await evaluateRun(ctx, old?.epochs ?? {});
         await writeRunOutputs(args.overwrite ? args.run : path.join(args.run, 'eval'), ctx, metrics);
         const { predictions: _p, ...rest } = metrics;
         printMetrics(rest, Boolean(args.json));

@@ -53,7 +53,7 @@ export const predictCommand: UnictrCommand<PredictArgs> = {
       const score: number[] = [];
       const head: string[] = [];
       const bs = ctx.config.train.eval_batch_size;
-      const zero = ctx.zeroIds.length || ids.some((id) => !ctx.trainIds.includes(id)) ? ctx.built.zeroShotScorer() : null;
+      const zero = ctx.zeroIds.length || ids.some((id) => !ctx.trainIds.includes(id)) ? await ctx.built.zeroShotScorer() : null;
       for (const id of ids) {
         const name = ctx.manifest.domains[id]!.name;
         const unit = ctx.built.unitFor(id) ?? ctx.built.units[0]!;
@@ -65,14 +65,14 @@ export const predictCommand: UnictrCommand<PredictArgs> = {
           if (k === -1) {
             throw new CliArgsError(`--head "${args.head}": not a head of this model (allowed: ${[...(ctx.config.model.name === 'unictr' ? ['general'] : []), ...unit.model.domains].join(', ')})`);
           }
-          scores = predictRows(unit.model, src, unit.towerOf, bs, k);
+          scores = await predictRows(unit.model, src, unit.towerOf, bs, k);
           used = args.head;
         } else if (ctx.trainIds.includes(id) || unit.towerOf(id) >= 0) {
-          scores = predictRows(unit.model, src, unit.towerOf, bs);
+          scores = await predictRows(unit.model, src, unit.towerOf, bs);
           used = name;
         } else {
           src = zero!.source(args.split, [id]);
-          scores = zero!.score(src);
+          scores = await zero!.score(src);
           used = zero!.head;
         }
         src.rows.forEach((r, i) => {

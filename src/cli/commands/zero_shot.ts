@@ -37,7 +37,7 @@ export const zeroShotCommand: UnictrCommand<ZeroShotArgs> = {
     const ctx = await openTrainedRun(args.run, args.domain, { rebuild: args.rebuild }, { split: 'test', domains: args.domain });
     try {
       const ids = domainIds(ctx.manifest, args.domain, '--domain', 'command line');
-      const res = zeroShotEval(ctx, ids);
+      const res = await zeroShotEval(ctx, ids);
       const p = runPaths(args.run);
       for (const name of Object.keys(res.metrics)) {
         await writePredictionsCsv(

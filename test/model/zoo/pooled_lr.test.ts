@@ -99,14 +99,14 @@ test('pooled_lr trained by fit learns the planted signal and the domain offsets'
     });
     assert.equal(res.history.length, 6, 'patience 0 runs every epoch');
     const v = src(valid, 400);
-    const scores = predictRows(model, v, (d) => d, 256);
+    const scores = await predictRows(model, v, (d) => d, 256);
     const labels = Array.from(v.rows, (r) => valid.split.label[r]!);
     const a = auc(labels, scores);
     // Labels are drawn from the planted probabilities, so even the true score stays well below 1.
     assert.ok(a > 0.8, `held-out AUC ${a.toFixed(3)}`);
     // The learned domain offset has the planted sign: domain a scores above domain b for the same states.
-    const asA = predictRows(model, v, (d) => d, 256, 0);
-    const asB = predictRows(model, v, (d) => d, 256, 1);
+    const asA = await predictRows(model, v, (d) => d, 256, 0);
+    const asB = await predictRows(model, v, (d) => d, 256, 1);
     assert.ok(asA.every((p, i) => p > asB[i]!), 'head a scores every row above head b');
     model.dispose();
   } finally {
