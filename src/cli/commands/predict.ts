@@ -95,41 +95,41 @@ function forcedHead(ctx: RunContext, unit: TrainUnit, head: string): number | 'g
 async function scoreSplit(args: PredictArgs, out: Scored): Promise<void> {
   const { domainIds, openTrainedRun } = await import('../../train/run.js');
   const { predictRows } = await import('../../train/fit.js');
-    const ctx = await openTrainedRun(args.run, args.domain, { rebuild: args.rebuild });
-    try {
-      const ids = args.domain ? domainIds(ctx.manifest, args.domain, '--domain', 'command line') : [...new Set([...ctx.trainIds, ...ctx.zeroIds])];
-      const split = ctx.splits[args.split];
-      const { rowId, domain, label, score, head } = out;
-      const bs = ctx.config.train.eval_batch_size;
-      const zero = ctx.zeroIds.length || ids.some((id) => !ctx.trainIds.includes(id)) ? ctx.built.zeroShotScorer() : null;
-      for (const id of ids) {
-        const name = ctx.manifest.domains[id]!.name;
-        const unit = ctx.built.unitFor(id) ?? ctx.built.units[0]!;
-        let src = unit.source(args.split, [id]);
-        let scores: Float64Array;
-        let used: string;
-        if (args.head !== undefined) {
-          scores = predictRows(unit.model, src, unit.towerOf, bs, forcedHead(ctx, unit, args.head));
-          used = args.head;
-        } else if (ctx.trainIds.includes(id) || unit.towerOf(id) >= 0) {
-          scores = predictRows(unit.model, src, unit.towerOf, bs);
-          used = name;
-        } else {
-          src = zero!.source(args.split, [id]);
-          scores = zero!.score(src);
-          used = zero!.head;
-        }
-        src.rows.forEach((r, i) => {
-          rowId.push(split.rowId[r]!);
-          domain.push(name);
-          label.push(split.label[r]!);
-          score.push(scores[i]!);
-          head.push(used);
-        });
+  const ctx = await openTrainedRun(args.run, args.domain, { rebuild: args.rebuild });
+  try {
+    const ids = args.domain ? domainIds(ctx.manifest, args.domain, '--domain', 'command line') : [...new Set([...ctx.trainIds, ...ctx.zeroIds])];
+    const split = ctx.splits[args.split];
+    const { rowId, domain, label, score, head } = out;
+    const bs = ctx.config.train.eval_batch_size;
+    const zero = ctx.zeroIds.length || ids.some((id) => !ctx.trainIds.includes(id)) ? ctx.built.zeroShotScorer() : null;
+    for (const id of ids) {
+      const name = ctx.manifest.domains[id]!.name;
+      const unit = ctx.built.unitFor(id) ?? ctx.built.units[0]!;
+      let src = unit.source(args.split, [id]);
+      let scores: Float64Array;
+      let used: string;
+      if (args.head !== undefined) {
+        scores = predictRows(unit.model, src, unit.towerOf, bs, forcedHead(ctx, unit, args.head));
+        used = args.head;
+      } else if (ctx.trainIds.includes(id) || unit.towerOf(id) >= 0) {
+        scores = predictRows(unit.model, src, unit.towerOf, bs);
+        used = name;
+      } else {
+        src = zero!.source(args.split, [id]);
+        scores = zero!.score(src);
+        used = zero!.head;
       }
-    } finally {
-      ctx.built.dispose();
+      src.rows.forEach((r, i) => {
+        rowId.push(split.rowId[r]!);
+        domain.push(name);
+        label.push(split.label[r]!);
+        score.push(scores[i]!);
+        head.push(used);
+      });
     }
+  } finally {
+    ctx.built.dispose();
+  }
 }
 
 /** Every row of a new file, in input order. */
