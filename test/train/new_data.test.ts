@@ -25,7 +25,9 @@ function records(file: string): Record<string, unknown>[] {
 }
 
 function csvScores(file: string): number[] {
-  return readFileSync(file, 'utf8').trim().split('\n').slice(1).map((l) => Number(l.split(',').at(-1)));
+  const [header, ...lines] = readFileSync(file, 'utf8').trim().split('\n');
+  const k = header!.split(',').indexOf('score');
+  return lines.map((l) => Number(l.split(',')[k]));
 }
 
 before(() => {

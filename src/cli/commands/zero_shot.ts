@@ -98,7 +98,11 @@ async function zeroShotNewData(args: ZeroShotArgs): Promise<void> {
       unseen.push(`${describeUnseen(d)}; scored with the ${res.rule}`);
       const dir = path.join(args.out ?? path.join(args.run, 'zero_shot'), slug(d.name));
       const labels = labelsOf(res.src.split, res.src.rows);
-      await writePredictionsCsv(path.join(dir, 'predictions.csv'), Array.from(labels, (l, i) => ({ domain: d.name, label: l, score: res.scores[i]! })));
+      const rowIds = res.src.rows;
+      await writePredictionsCsv(
+        path.join(dir, 'predictions.csv'),
+        Array.from(labels, (l, i) => ({ domain: d.name, label: l, score: res.scores[i]!, rowId: res.src.split.rowId[rowIds[i]!]! })),
+      );
       await atomicWriteJson(path.join(dir, 'metrics.json'), {
         domain: d.name,
         data: path.resolve(args.data!),
