@@ -13,7 +13,7 @@ import { log } from '../util/log.js';
 import { loadDataConfig, type LoadedDataConfig } from './config_load.js';
 import { Duck } from './readers/duck.js';
 import { CREATE_TABLES_SQL, DomainRegistry, loadMeta, loadReviews } from './readers/read_source.js';
-import { buildRows, dedupeReviews, fetchRows, UNKNOWN, type Preprocessed } from './preprocess.js';
+import { buildRows, dedupeReviews, fetchRows, UNKNOWN, type Preprocessed, type PriceRule } from './preprocess.js';
 import { cleanText, excerpt } from './prompt/text_clean.js';
 import { buildHistory } from './history.js';
 import { dataFingerprint } from './fingerprint.js';
@@ -39,7 +39,7 @@ export interface PrepareOptions {
 }
 
 /** Builds prompts for row indices; one mutable field object avoids per-row allocation. */
-class PromptMaker {
+export class PromptMaker {
   private readonly f: PromptFields;
   private readonly titles: string[] = [];
   private readonly ids: number[] = [];
@@ -72,18 +72,20 @@ class PromptMaker {
   }
 
   prompt(i: number): string {
-    const { rows, vocab, priceTexts } = this.p;
+    const { rows, vocab, priceTexts, remap } = this.p;
     const f = this.f;
     f.domain = this.domains[rows.domainId[i]!]!;
-    f.domain_id = rows.domainId[i]!;
-    f.user_id = rows.userId[i]!;
-    f.item_id = rows.itemId[i]!;
-    f.title_id = rows.titleId[i]!;
-    f.brand_id = rows.brandId[i]!;
-    f.title = vocab.title[f.title_id]!;
-    f.brand = vocab.brand[f.brand_id]!;
+    const titleId = rows.titleId[i]!;
+    f.title = vocab.title[titleId]!;
+    f.brand = vocab.brand[rows.brandId[i]!]!;
+    // Text comes from this data's own strings; the {..._id} fields are the ids the model sees.
+    f.domain_id = remap ? remap.domain[rows.domainId[i]!]! : rows.domainId[i]!;
+    f.user_id = remap ? remap.user[rows.userId[i]!]! : rows.userId[i]!;
+    f.item_id = remap ? remap.item[rows.itemId[i]!]! : rows.itemId[i]!;
+    f.title_id = remap ? remap.title[titleId]! : titleId;
+    f.brand_id = remap ? remap.brand[rows.brandId[i]!]! : rows.brandId[i]!;
     f.description = this.excerpts[rows.descriptionId[i]!]!;
-    f.title_or_description = f.title_id > 0 ? f.title : f.description;
+    f.title_or_description = titleId > 0 ? f.title : f.description;
     f.price = priceTexts[rows.priceTextId[i]!]!;
     f.price_bucket = rows.priceBucket[i]!;
     this.titles.length = 0;
@@ -91,7 +93,7 @@ class PromptMaker {
     for (let k = 0; k < HISTORY_LEN; k++) {
       const h = this.hist[i * HISTORY_LEN + k]!;
       if (h < 0) break;
-      this.ids.push(rows.itemId[h]!);
+      this.ids.push(remap ? remap.item[rows.itemId[h]!]! : rows.itemId[h]!);
       this.titles.push(vocab.title[rows.titleId[h]!]!);
     }
     return verbalize(this.loaded.template, f);
@@ -100,6 +102,8 @@ class PromptMaker {
 
 function* batchesOf(idx: Int32Array, p: Preprocessed, hist: Int32Array, maker: PromptMaker, domains: string[]): Generator<SplitBatch> {
   const { rows, vocab } = p;
+  const id = (map: Int32Array | undefined, local: number) => (map ? map[local]! : local);
+  const m = p.remap;
   for (let start = 0; start < idx.length || start === 0; start += BATCH_ROWS) {
     const end = Math.min(idx.length, start + BATCH_ROWS);
     const n = end - start;
@@ -127,18 +131,18 @@ function* batchesOf(idx: Int32Array, p: Preprocessed, hist: Int32Array, maker: P
     for (let k = 0; k < n; k++) {
       const i = idx[start + k]!;
       b.rowId[k] = start + k;
-      b.domainId[k] = rows.domainId[i]!;
+      b.domainId[k] = id(m?.domain, rows.domainId[i]!);
       b.domain[k] = domains[rows.domainId[i]!]!;
-      b.userId[k] = rows.userId[i]!;
-      b.itemId[k] = rows.itemId[i]!;
-      b.brandId[k] = rows.brandId[i]!;
-      b.titleId[k] = rows.titleId[i]!;
+      b.userId[k] = id(m?.user, rows.userId[i]!);
+      b.itemId[k] = id(m?.item, rows.itemId[i]!);
+      b.brandId[k] = id(m?.brand, rows.brandId[i]!);
+      b.titleId[k] = id(m?.title, rows.titleId[i]!);
       b.price[k] = rows.price[i]!;
       b.priceBucket[k] = rows.priceBucket[i]!;
       for (let j = 0; j < HISTORY_LEN; j++) {
         const h = hist[i * HISTORY_LEN + j]!;
         if (h < 0) break;
-        b.historyValues[hv++] = rows.itemId[h]!;
+        b.historyValues[hv++] = id(m?.item, rows.itemId[h]!);
       }
       b.historyOffsets[k + 1] = hv;
       b.label[k] = rows.label[i]!;
@@ -183,6 +187,97 @@ export async function prepareDataset(opts: PrepareOptions): Promise<Manifest> {
   return prepareFromConfig(loadDataConfig(opts.config, opts.sets ?? []), opts.out);
 }
 
+/** Rows after the whole preprocessing, before the split: what prepare writes and new data scores. */
+export interface ProcessedSources {
+  p: Preprocessed;
+  /** n × HISTORY_LEN history row indices (-1: empty). */
+  hist: Int32Array;
+  maker: PromptMaker;
+  /** Domain names by local domain id. */
+  names: string[];
+  /** Rows kept by the prompt-length limit, in the global order. */
+  keep: Int32Array;
+  /** Exact duplicate review rows per domain id. */
+  duplicates: Map<number, number>;
+  /** Reviews read per domain id (after dedupe). */
+  read: Map<number, number>;
+}
+
+export interface ProcessOptions {
+  /** A trained run's price rule (fill value, bucket range); default: this data's own. */
+  price?: PriceRule;
+  /** Keep every row, also those over max_prompt_chars (scoring a file row by row). */
+  keepLongPrompts?: boolean;
+}
+
+/**
+ * Read the sources of `loaded` and apply the paper preprocessing: dedupe, join, label rule,
+ * ids, prices, history, prompts and the prompt-length limit. `work` is a scratch folder.
+ */
+export async function processSources(loaded: LoadedDataConfig, work: string, opts: ProcessOptions = {}): Promise<ProcessedSources> {
+  const { config } = loaded;
+  const duck = await Duck.open(work);
+  try {
+    stage('start');
+    await duck.exec(CREATE_TABLES_SQL);
+    const domains = new DomainRegistry(config.domains);
+    for (const [i, s] of config.sources.entries()) {
+      const rules = { ratingRange: config.rating_range, onBadRow: config.on_bad_row };
+      const ctx = { duck, tmpDir: work, src: i, configFile: loaded.file, key: `data.sources.${i}`, domains, rules };
+      // domain_from takes each review's domain from the metadata, so that is read first.
+      if (s.meta && s.domain_from) await loadMeta(ctx, s, path.resolve(loaded.dir, s.meta));
+      await loadReviews(ctx, s, path.resolve(loaded.dir, s.reviews));
+      if (s.meta && !s.domain_from) await loadMeta(ctx, s, path.resolve(loaded.dir, s.meta));
+    }
+    const names = domains.names;
+    if (config.domains) {
+      // Sources with a domain column may leave a configured domain without rows.
+      const counts = await duck.rows(`SELECT domain_id, count(*) AS n FROM reviews_all GROUP BY domain_id`);
+      const seen = new Set(counts.map((c) => Number(c.domain_id)));
+      const missing = names.find((_, id) => !seen.has(id));
+      if (missing) throw new ConfigError(`${loaded.file}: key "data.domains": domain "${missing}" has no review rows in any source`);
+    }
+    stage('read sources');
+    const duplicates = await dedupeReviews(duck, config);
+    const nDup = [...duplicates.values()].reduce((a, b) => a + b, 0);
+    if (nDup > 0) {
+      log.info(
+        config.dedupe
+          ? `removed ${nDup} exact duplicate review rows (same user, item, rating and time; set data.dedupe: false to keep them)`
+          : `kept ${nDup} exact duplicate review rows (data.dedupe: false)`,
+      );
+    }
+    const read = new Map((await duck.rows(`SELECT domain_id, count(*) AS n FROM reviews_all GROUP BY domain_id`)).map((c) => [Number(c.domain_id), Number(c.n)]));
+    await buildRows(duck, config, opts.price);
+    stage('join, ids, prices (SQL)');
+    const p = await fetchRows(duck);
+    stage('fetch rows');
+    const { rows } = p;
+    if (!opts.price && p.price.rows_with_price === 0 && loaded.template.fields.some((f) => f === 'price' || f === 'price_bucket')) {
+      log.warn(
+        `no row has a price in its metadata; the template's {price} shows the fill value ${p.price.global_mean.toFixed(2)} for every row (use a template without {price})`,
+      );
+    }
+    const hist = buildHistory(rows.userId, rows.label, rows.unixTime, p.vocab.user.length);
+    const maker = new PromptMaker(loaded, p, hist, names);
+    const keep: number[] = [];
+    for (let i = 0; i < rows.n; i++) {
+      if (opts.keepLongPrompts || maker.prompt(i).length < config.max_prompt_chars) keep.push(i);
+    }
+    stage('history + prompt lengths');
+    const dropped = rows.n - keep.length;
+    if (dropped > 0) log.info(`dropped ${dropped} rows whose prompt has ${config.max_prompt_chars} characters or more`);
+    return { p, hist, maker, names, keep: Int32Array.from(keep), duplicates, read };
+  } finally {
+    duck.close();
+  }
+}
+
+/** Write the rows `idx` (in that order) as one split file. */
+export async function writeRows(file: string, s: ProcessedSources, idx: Int32Array): Promise<void> {
+  await writeSplitFile(file, batchesOf(idx, s.p, s.hist, s.maker, s.names));
+}
+
 /** Same as prepareDataset, for a `data:` block already loaded (e.g. from a whole experiment). */
 export async function prepareFromConfig(loaded: LoadedDataConfig, out: string): Promise<Manifest> {
   const { config } = loaded;
@@ -190,59 +285,12 @@ export async function prepareFromConfig(loaded: LoadedDataConfig, out: string): 
   return atomicWriteDir(out, async (outTmp) => {
     const work = await fsp.mkdtemp(path.join(os.tmpdir(), 'unictr-prepare-'));
     const cancel = onInterrupt(() => rmSync(work, { recursive: true, force: true }));
-    const duck = await Duck.open(work);
     try {
-      stage('start');
-      await duck.exec(CREATE_TABLES_SQL);
-      const domains = new DomainRegistry(config.domains);
-      for (const [i, s] of config.sources.entries()) {
-        const rules = { ratingRange: config.rating_range, onBadRow: config.on_bad_row };
-        const ctx = { duck, tmpDir: work, src: i, configFile: loaded.file, key: `data.sources.${i}`, domains, rules };
-        // domain_from takes each review's domain from the metadata, so that is read first.
-        if (s.meta && s.domain_from) await loadMeta(ctx, s, path.resolve(loaded.dir, s.meta));
-        await loadReviews(ctx, s, path.resolve(loaded.dir, s.reviews));
-        if (s.meta && !s.domain_from) await loadMeta(ctx, s, path.resolve(loaded.dir, s.meta));
-      }
-      const names = domains.names;
-      if (config.domains) {
-        // Sources with a domain column may leave a configured domain without rows.
-        const counts = await duck.rows(`SELECT domain_id, count(*) AS n FROM reviews_all GROUP BY domain_id`);
-        const seen = new Set(counts.map((c) => Number(c.domain_id)));
-        const missing = names.find((_, id) => !seen.has(id));
-        if (missing) throw new ConfigError(`${loaded.file}: key "data.domains": domain "${missing}" has no review rows in any source`);
-      }
-      stage('read sources');
-      const duplicates = await dedupeReviews(duck, config);
-      const nDup = [...duplicates.values()].reduce((a, b) => a + b, 0);
-      if (nDup > 0) {
-        log.info(
-          config.dedupe
-            ? `removed ${nDup} exact duplicate review rows (same user, item, rating and time; set data.dedupe: false to keep them)`
-            : `kept ${nDup} exact duplicate review rows (data.dedupe: false)`,
-        );
-      }
-      const read = new Map((await duck.rows(`SELECT domain_id, count(*) AS n FROM reviews_all GROUP BY domain_id`)).map((c) => [Number(c.domain_id), Number(c.n)]));
-      await buildRows(duck, config);
-      stage('join, ids, prices (SQL)');
-      const p = await fetchRows(duck);
-      stage('fetch rows');
+      const processed = await processSources(loaded, work);
+      const { p, names, keep, duplicates, read } = processed;
       const { rows } = p;
-      if (p.price.rows_with_price === 0 && loaded.template.fields.some((f) => f === 'price' || f === 'price_bucket')) {
-        log.warn(
-          `no row has a price in its metadata; the template's {price} shows the fill value ${p.price.global_mean.toFixed(2)} for every row (use a template without {price})`,
-        );
-      }
-      const hist = buildHistory(rows.userId, rows.label, rows.unixTime, p.vocab.user.length);
-      const maker = new PromptMaker(loaded, p, hist, names);
-      const keep: number[] = [];
-      for (let i = 0; i < rows.n; i++) {
-        if (maker.prompt(i).length < config.max_prompt_chars) keep.push(i);
-      }
-      stage('history + prompt lengths');
-      const dropped = rows.n - keep.length;
-      if (dropped > 0) log.info(`dropped ${dropped} rows whose prompt has ${config.max_prompt_chars} characters or more`);
-      refuseEmptyDomains(loaded, names, read, rows.domainId, keep);
-      const split = splitRows(Int32Array.from(keep), rows.domainId, names.length, config.split);
+      refuseEmptyDomains(loaded, names, read, rows.domainId, Array.from(keep));
+      const split = splitRows(keep, rows.domainId, names.length, config.split);
       const files = { train: 'train.arrow', valid: 'valid.arrow', test: 'test.arrow' } as Record<SplitName, string>;
       const domainStats: Manifest['domains'] = names.map((name, id) => ({
         name,
@@ -256,7 +304,7 @@ export async function prepareFromConfig(loaded: LoadedDataConfig, out: string): 
           d.rows++;
           d.positives += rows.label[i]!;
         }
-        await writeSplitFile(path.join(outTmp, files[s]), batchesOf(split[s], p, hist, maker, names));
+        await writeRows(path.join(outTmp, files[s]), processed, split[s]);
         stage(`write ${s}`);
       }
       const manifest: Manifest = {
@@ -288,7 +336,6 @@ export async function prepareFromConfig(loaded: LoadedDataConfig, out: string): 
       stage('vocab + manifest');
       return manifest;
     } finally {
-      duck.close();
       await fsp.rm(work, { recursive: true, force: true });
       cancel();
     }

@@ -27,6 +27,27 @@ export interface Rows {
   label: Uint8Array;
   rating: Float64Array;
   unixTime: Float64Array;
+  /** Position in the input: source index · 2^32 + record index (new rows are scored in this order). */
+  inputOrder: Float64Array;
+}
+
+/**
+ * Output ids for rows scored against a trained run: local id → the run's id (0, the
+ * out-of-vocabulary id, when the run never saw the string). Absent when a dataset is prepared.
+ */
+export interface IdRemap {
+  domain: Int32Array;
+  user: Int32Array;
+  item: Int32Array;
+  brand: Int32Array;
+  title: Int32Array;
+}
+
+/** A trained run's price rule: fill value for rows without a price and the bucket range. */
+export interface PriceRule {
+  global_mean: number;
+  min: number;
+  max: number;
 }
 
 /** id → string tables; index 0 is the reserved padding/unknown entry. */
@@ -44,12 +65,10 @@ export interface Preprocessed {
   vocab: Vocab;
   priceTexts: string[];
   price: { global_mean: number; min: number; max: number; rows_with_price: number };
+  /** Set for new rows scored against a trained run (see IdRemap). */
+  remap?: IdRemap;
 }
 
-/**
- * Build table `rows_final` from `reviews_all` and `meta_all`. Metadata rows are deduplicated per
- * (source, item), first row wins.
- */
 /**
  * Count exact duplicate review rows per domain (copies beyond the first of each (domain, user,
  * item, rating, time)) and, with `data.dedupe`, remove them from `reviews_all`.
@@ -66,7 +85,13 @@ export async function dedupeReviews(duck: Duck, cfg: DataConfig): Promise<Map<nu
   return new Map(counts.map((c) => [Number(c.domain_id), Number(c.n)]));
 }
 
-export async function buildRows(duck: Duck, cfg: DataConfig): Promise<void> {
+/**
+ * Build table `rows_final` from `reviews_all` and `meta_all`. Metadata rows are deduplicated per
+ * (source, item), first row wins. With `price` (a trained run's rule) missing prices take the
+ * run's fill value and buckets the run's range instead of this data's own.
+ */
+export async function buildRows(duck: Duck, cfg: DataConfig, price?: PriceRule): Promise<void> {
+  const num = (x: number) => `CAST('${x}' AS DOUBLE)`;
   // Blank = empty or only ASCII whitespace (space, tab, newline, CR, form feed).
   const isBlank = (c: string) => `m.${c} IS NULL OR regexp_matches(m.${c}, '^[ \\t\\n\\r\\f]*$')`;
   const blank = (c: string) => `CASE WHEN ${isBlank(c)} THEN '${UNKNOWN}' ELSE m.${c} END`;
@@ -91,7 +116,7 @@ export async function buildRows(duck: Duck, cfg: DataConfig): Promise<void> {
     CREATE TABLE v_title AS SELECT k, CAST(row_number() OVER (ORDER BY k) AS INTEGER) AS id FROM (SELECT DISTINCT title AS k FROM joined WHERE title <> '${UNKNOWN}');
     CREATE TABLE v_desc AS SELECT k, CAST(row_number() OVER (ORDER BY k) AS INTEGER) AS id FROM (SELECT DISTINCT description AS k FROM joined WHERE description IS NOT NULL);
     CREATE TABLE price_stats AS
-      SELECT coalesce(avg(TRY_CAST(price_text AS DOUBLE)), 0) AS mean, count(TRY_CAST(price_text AS DOUBLE)) AS priced FROM joined;
+      SELECT ${price ? num(price.global_mean) : 'coalesce(avg(TRY_CAST(price_text AS DOUBLE)), 0)'} AS mean, count(TRY_CAST(price_text AS DOUBLE)) AS priced FROM joined;
     CREATE TABLE v_price AS
       SELECT k, CAST(row_number() OVER (ORDER BY k) - 1 AS INTEGER) AS id FROM (
         SELECT DISTINCT coalesce(j.price_text, printf('%.2f', (SELECT mean FROM price_stats))) AS k FROM joined j);
@@ -100,13 +125,13 @@ export async function buildRows(duck: Duck, cfg: DataConfig): Promise<void> {
              coalesce(j.price_text, printf('%.2f', (SELECT mean FROM price_stats))) AS price_display
       FROM joined j;
     DROP TABLE joined;
-    CREATE TABLE price_range AS SELECT coalesce(min(price), 0) AS lo, coalesce(max(price), 0) AS hi FROM priced;
+    CREATE TABLE price_range AS SELECT ${price ? `${num(price.min)} AS lo, ${num(price.max)} AS hi` : 'coalesce(min(price), 0) AS lo, coalesce(max(price), 0) AS hi FROM priced'};
     CREATE TABLE rows_final AS
       SELECT p.domain_id, p.src, p.ord, p.t, p.rating, p.label, p.price,
              u.id AS user_id, i.id AS item_id, coalesce(b.id, 0) AS brand_id, coalesce(ti.id, 0) AS title_id,
              vp.id AS price_text_id, coalesce(vd.id, 0) AS desc_id,
              CAST(CASE WHEN r.hi <= r.lo THEN 1
-                  ELSE least(${PRICE_BUCKETS}, 1 + floor((p.price - r.lo) / (r.hi - r.lo) * ${PRICE_BUCKETS})) END AS INTEGER) AS price_bucket
+                  ELSE greatest(1, least(${PRICE_BUCKETS}, 1 + floor((p.price - r.lo) / (r.hi - r.lo) * ${PRICE_BUCKETS}))) END AS INTEGER) AS price_bucket
       FROM priced p CROSS JOIN price_range r
       JOIN v_user u ON u.k = p."user" JOIN v_item i ON i.k = p.item
       LEFT JOIN v_brand b ON b.k = p.brand LEFT JOIN v_title ti ON ti.k = p.title LEFT JOIN v_desc vd ON vd.k = p.description
@@ -145,12 +170,14 @@ export async function fetchRows(duck: Duck): Promise<Preprocessed> {
     label: new Uint8Array(n),
     rating: new Float64Array(n),
     unixTime: new Float64Array(n),
+    inputOrder: new Float64Array(n),
   };
   const res = await duck.conn.stream(
-    `SELECT domain_id, user_id, item_id, brand_id, title_id, price_text_id, desc_id, price, price_bucket, label, rating, CAST(t AS DOUBLE)
+    `SELECT domain_id, user_id, item_id, brand_id, title_id, price_text_id, desc_id, price, price_bucket, label, rating, CAST(t AS DOUBLE),
+            CAST(src AS DOUBLE) * 4294967296 + CAST(ord AS DOUBLE)
      FROM rows_final ORDER BY t, domain_id, src, ord`,
   );
-  const targets = [rows.domainId, rows.userId, rows.itemId, rows.brandId, rows.titleId, rows.priceTextId, rows.descriptionId, rows.price, rows.priceBucket, rows.label, rows.rating, rows.unixTime];
+  const targets = [rows.domainId, rows.userId, rows.itemId, rows.brandId, rows.titleId, rows.priceTextId, rows.descriptionId, rows.price, rows.priceBucket, rows.label, rows.rating, rows.unixTime, rows.inputOrder];
   let off = 0;
   for (;;) {
     const chunk = await res.fetchChunk();

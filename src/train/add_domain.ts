@@ -16,13 +16,15 @@ import { domainIds, summarizeRows, type RunContext } from './run_context.js';
 import type { DomainMetrics, MetricsFile, PredictionRow } from './metrics_file.js';
 import { runPaths, slug, writePredictionsCsv } from './run_folder.js';
 import { labelsOf } from './batches.js';
-import { predictRows } from './fit.js';
+import { predictRows, type RowSource } from './fit.js';
 import type { TrainConfig } from './train_config.js';
 
 export interface AddedDomain {
   name: string;
   /** Checkpoint folder (relative to the run) holding every weight after the domain was added. */
   checkpoint: string;
+  /** The data file (or config) the domain's rows came from, when it is not in the run's dataset. */
+  data?: string;
 }
 
 const addedFile = (dir: string) => path.join(dir, 'added_domains.json');
@@ -57,20 +59,30 @@ export interface AddDomainResult {
   predictions: PredictionRow[];
 }
 
-export async function addDomainToRun(dir: string, ctx: RunContext, domain: string, train: TrainConfig): Promise<AddDomainResult> {
+/** A new domain's rows from a file outside the run's dataset (src/train/new_data.ts). */
+export interface NewDomainRows {
+  /** The data file or config named on the command line. */
+  data: string;
+  train: RowSource;
+  valid: RowSource;
+  test: RowSource;
+}
+
+export async function addDomainToRun(dir: string, ctx: RunContext, domain: string, train: TrainConfig, rows?: NewDomainRows): Promise<AddDomainResult> {
   const model = uniCtrOf(ctx);
-  const [id] = domainIds(ctx.manifest, [domain], '--domain', 'command line');
   if (model.domains.includes(domain)) {
     throw new ConfigError(`domain "${domain}" already has a domain-specific network in ${dir}`);
   }
   const unit = ctx.built.units[0]!;
+  const id = rows ? -1 : domainIds(ctx.manifest, [domain], '--domain', 'command line')[0]!;
+  const source = (split: 'train' | 'valid' | 'test') => (rows ? rows[split] : unit.source(split, [id]));
   model.addDomain(domain);
   model.setTrainable({ onlyDomain: domain });
   const rel = path.join('checkpoints', `added-${slug(domain)}`);
   const res = await fit({
     model,
-    train: unit.source('train', [id!]),
-    valid: unit.source('valid', [id!]),
+    train: source('train'),
+    valid: source('valid'),
     towerOf: unit.towerOf,
     config: train,
     seed: ctx.config.seed,
@@ -82,10 +94,10 @@ export async function addDomainToRun(dir: string, ctx: RunContext, domain: strin
   model.setTrainable('all');
   if (!checkpointExists(path.join(dir, rel, 'best'))) throw new Error(`add-domain: no checkpoint was written for ${domain}`);
   const added = readAddedDomains(dir).filter((a) => a.name !== domain);
-  added.push({ name: domain, checkpoint: path.join(rel, 'best') });
+  added.push({ name: domain, checkpoint: path.join(rel, 'best'), ...(rows ? { data: rows.data } : {}) });
   await atomicWriteJson(addedFile(dir), added);
 
-  const src = unit.source('test', [id!]);
+  const src = source('test');
   const scores = await predictRows(model, src, unit.towerOf, train.eval_batch_size);
   const labels = labelsOf(src.split, src.rows);
   const metrics: DomainMetrics = {

@@ -46,6 +46,11 @@ export interface ZeroShotScorer {
 
 export interface BuiltModels {
   units: TrainUnit[];
+  /**
+   * Rows of a split table that is not the run's (new data), with the backbone states or tokens
+   * the model needs (Uni-CTR encodes their prompts through the run's backbone and state cache).
+   */
+  sourceOf(split: SplitColumns, rows: Int32Array): Promise<RowSource>;
   unitFor(manifestDomainId: number): TrainUnit;
   zeroShotScorer(): Promise<ZeroShotScorer>;
   backbone?: Backbone;
@@ -122,6 +127,8 @@ export async function buildModels(
   source: ConfigSource = 'config',
   /** Encode only these rows (a command that scores one split of some domains, e.g. zero-shot). */
   only?: EncodeOnly,
+  /** Encode the run's own splits up front (false: only new data is scored, via sourceOf). */
+  encodeOwnSplits = true,
 ): Promise<BuiltModels> {
   const kind = modelKind(config.model.name, source);
   const names = trainIds.map((id) => manifest.domains[id]!.name);
@@ -148,38 +155,52 @@ export async function buildModels(
     const caches: StateCache[] = [];
     const states: StatesFor = {};
     // onnxruntime computes the states when an ONNX export is available (much faster on CPU).
-    const encoder = live ? null! : withTruncation(await createStateEncoder(config.backbone, backbone), config.backbone.truncation);
-    // Only the rows of the domains this run touches are encoded (training + zero-shot + extra),
-    // or, when the caller scores one split only, just the rows it scores.
-    const cachedSplits = live ? [] : only ? [only.split] : (['train', 'valid', 'test'] as const);
-    for (const s of cachedSplits) {
-      // Zero-shot domains are only ever scored on their test rows.
-      const active = only ? only.domainIds : [...new Set([...trainIds, ...extraIds, ...(s === 'test' ? zeroIds : [])])];
-      const rows = rowsOfDomains(splits[s], active);
-      const cacheRow = new Int32Array(splits[s].rows).fill(-1);
-      rows.forEach((r, i) => (cacheRow[r] = i));
+    const newEncoder = async () => withTruncation(await createStateEncoder(config.backbone, backbone), config.backbone.truncation);
+    const encoder = live || !encodeOwnSplits ? null! : await newEncoder();
+    const openCache = async (what: string, enc: typeof encoder, prompts: string[]): Promise<StateCache> => {
       // The bar appears once encoding starts: a cache hit draws none.
       let progress: Progress | null = null;
       let cache: StateCache;
       try {
         cache = await openStateCache({
           root: path.resolve(config.backbone.cache_dir),
-          encoder,
-          prompts: Array.from(rows, (r) => splits[s].prompt[r]!),
+          encoder: enc,
+          prompts,
           maxLength: config.backbone.max_length,
           layers: cacheLayers,
           template: manifest.template.text,
           dtype: ({ int8: 'int8', fp16: 'float16', fp32: 'float32' } as const)[config.backbone.cache_dtype],
           budgetBytes: config.backbone.cache_budget_gb * 1e9,
           onProgress: (done) => {
-            progress ??= new Progress(`encoding ${s} prompts`, rows.length, { unit: 'prompts', loss: false });
+            progress ??= new Progress(`encoding ${what} prompts`, prompts.length, { unit: 'prompts', loss: false });
             progress.update(done);
           },
         });
       } finally {
         (progress as Progress | null)?.stop();
       }
-      if (!cache.built) log.info(`${s} states cached (${rows.length.toLocaleString('en-US')} prompts)`);
+      if (!cache.built) log.info(`${what} states cached (${prompts.length.toLocaleString('en-US')} prompts)`);
+      return cache;
+    };
+    const liveTokens = (split: SplitColumns) => (rows: Int32Array) => {
+      const texts = Array.from(rows, (r) => split.prompt[r]!);
+      const t = tokenizeWith((x, m) => backbone.tokenize(x, m), texts, config.backbone.max_length, config.backbone.truncation);
+      return {
+        inputIds: tf.tensor2d(t.inputIds, [t.batch, t.seqLen], 'int32'),
+        attentionMask: tf.tensor2d(t.attentionMask, [t.batch, t.seqLen], 'int32'),
+      };
+    };
+    // Only the rows of the domains this run touches are encoded (training + zero-shot + extra),
+    // or, when the caller scores one split only, just the rows it scores; none when only new
+    // data will be scored.
+    const cachedSplits = live || !encodeOwnSplits ? [] : only ? [only.split] : (['train', 'valid', 'test'] as const);
+    for (const s of cachedSplits) {
+      // Zero-shot domains are only ever scored on their test rows.
+      const active = only ? only.domainIds : [...new Set([...trainIds, ...extraIds, ...(s === 'test' ? zeroIds : [])])];
+      const rows = rowsOfDomains(splits[s], active);
+      const cacheRow = new Int32Array(splits[s].rows).fill(-1);
+      rows.forEach((r, i) => (cacheRow[r] = i));
+      const cache = await openCache(s, encoder, Array.from(rows, (r) => splits[s].prompt[r]!));
       caches.push(cache);
       const split = s;
       states[s] = (want) => {
@@ -192,16 +213,7 @@ export async function buildModels(
     encoder?.dispose?.();
     if (live) {
       // LoRA / full tuning: the backbone runs inside every step on freshly tokenized prompts.
-      for (const s of ['train', 'valid', 'test'] as const) {
-        tokens[s] = (rows) => {
-          const texts = Array.from(rows, (r) => splits[s].prompt[r]!);
-          const t = tokenizeWith((x, m) => backbone.tokenize(x, m), texts, config.backbone.max_length, config.backbone.truncation);
-          return {
-            inputIds: tf.tensor2d(t.inputIds, [t.batch, t.seqLen], 'int32'),
-            attentionMask: tf.tensor2d(t.attentionMask, [t.batch, t.seqLen], 'int32'),
-          };
-        };
-      }
+      for (const s of ['train', 'valid', 'test'] as const) tokens[s] = liveTokens(splits[s]);
       log.info(`backbone tuning "${config.backbone.tuning}": states are computed live in every step (no cache)`);
     }
     const unit: TrainUnit = {
@@ -211,9 +223,24 @@ export async function buildModels(
       towerOf,
       source: sourceFactory(splits, trainIds, states, trainRows, tokens),
     };
+    const newRowsSource = async (split: SplitColumns, rows: Int32Array): Promise<RowSource> => {
+      if (live) return { split, rows, tokens: liveTokens(split) };
+      const enc = await newEncoder();
+      let cache: StateCache;
+      try {
+        cache = await openCache('new', enc, Array.from(rows, (r) => split.prompt[r]!));
+      } finally {
+        enc.dispose?.();
+      }
+      caches.push(cache);
+      const cacheRow = new Int32Array(split.rows).fill(-1);
+      rows.forEach((r, i) => (cacheRow[r] = i));
+      return { split, rows, states: (want) => cache.batch(Int32Array.from(want, (r) => cacheRow[r]!), layers) };
+    };
     return {
       units: [unit],
       unitFor: () => unit,
+      sourceOf: newRowsSource,
       backbone,
       zeroShotScorer: async () => ({
         description: kind === 'unictr' ? 'Uni-CTR general network' : 'pooled_lr with the neutral (mean) domain embedding',
@@ -236,6 +263,7 @@ export async function buildModels(
     return {
       units: [unit],
       unitFor: () => unit,
+      sourceOf: async (split, rows) => ({ split, rows }),
       zeroShotScorer: async () => {
         // The tower with the best validation score (train.monitor) on the training domains' rows.
         const valid = unit.source('valid');
@@ -273,6 +301,7 @@ export async function buildModels(
   return {
     units,
     unitFor: (d) => units.find((u) => u.domainIds[0] === d)!,
+    sourceOf: async (split, rows) => ({ split, rows }),
     zeroShotScorer: async () => {
       const everyTower = () => 0;
       const pooled = sourceFactory(splits, trainIds, {}, trainRows)('valid');

@@ -18,7 +18,7 @@ import { auc, summarize } from './metrics.js';
 import { checkRunTarget, lockRunFolder, markRunFinished, markRunResumed, readStepLosses, requireRunFolder, runPaths, writePredictionsCsv, writeRunHeader } from './run_folder.js';
 import { checkpointExists, loadCheckpoint, readCheckpointTrainer, restoreVariables } from './checkpoint.js';
 import type { DatasetOptions } from './dataset_access.js';
-import { prepareRun, summarizeRows, type RunContext } from './run_context.js';
+import { prepareRun, summarizeRows, type EncodeScope, type RunContext } from './run_context.js';
 import type { DomainMetrics, MetricsFile, PredictionRow } from './metrics_file.js';
 import { renderReport } from './report.js';
 import { readAddedDomains, restoreAddedDomains } from './add_domain.js';
@@ -51,11 +51,13 @@ export async function openTrainedRun(
   dir: string,
   extraDomains: readonly string[] = [],
   dataset: DatasetOptions = {},
-  only?: { split: SplitName; domains: readonly string[] },
+  /** Encode states only for this split of these domains; 'none': none of the dataset's (new data only). */
+  only?: EncodeScope,
 ): Promise<RunContext> {
   requireRunFolder(dir);
   const loaded = loadExperiment(runPaths(dir).config);
-  const added = readAddedDomains(dir).map((a) => a.name);
+  // Domains added from a new data file are not in the dataset: their rows come with that file.
+  const added = readAddedDomains(dir).filter((a) => a.data === undefined).map((a) => a.name);
   const ctx = await prepareRun(loaded, [...new Set([...added, ...extraDomains])], dataset, only);
   try {
     for (const unit of ctx.built.units) {

@@ -35,12 +35,15 @@ export interface RunContext {
 }
 
 /** Dataset, splits and freshly initialised model(s) of an experiment. Dispose `built` after use. */
+/** Which of the dataset's prompts a command needs encoded (default: every split it touches). */
+export type EncodeScope = { split: SplitName; domains: readonly string[] } | 'none';
+
 export async function prepareRun(
   loaded: LoadedExperiment,
   extraDomains: readonly string[] = [],
   dataset: DatasetOptions = {},
-  /** Encode states only for this split of these domains (commands that score nothing else). */
-  only?: { split: SplitName; domains: readonly string[] },
+  /** Encode states only for this split of these domains (commands that score nothing else); 'none': only new data is scored. */
+  only?: EncodeScope,
 ): Promise<RunContext> {
   const { config } = loaded;
   const manifest = await ensureDataset(config, loaded.file, loaded.sets, dataset);
@@ -53,8 +56,8 @@ export async function prepareRun(
     if (d.splits.train.rows === 0) throw new DataError(`domain "${d.name}" has no training rows in ${config.dataset_dir}`);
   }
   const extraIds = domainIds(manifest, extraDomains, '--domain', 'command line');
-  const encodeOnly = only ? { split: only.split, domainIds: domainIds(manifest, only.domains, '--domain', 'command line') } : undefined;
-  const built = await buildModels(config, manifest, splits, trainIds, zeroIds, extraIds, loaded.sources, encodeOnly);
+  const encodeOnly = only && only !== 'none' ? { split: only.split, domainIds: domainIds(manifest, only.domains, '--domain', 'command line') } : undefined;
+  const built = await buildModels(config, manifest, splits, trainIds, zeroIds, extraIds, loaded.sources, encodeOnly, only !== 'none');
   return { loaded, config, manifest, splits, trainIds, zeroIds, built };
 }
 
