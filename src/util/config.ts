@@ -2,6 +2,7 @@
  * YAML config files with `extends:` inheritance, `--set key.path=value` overrides, and zod
  * validation whose errors name the file, the key path and the allowed values.
  */
+import { closest } from './suggest.js';
 import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
@@ -180,29 +181,8 @@ export function applySets(cfg: Plain, sets: readonly string[], sources?: KeySour
   return out;
 }
 
-/** Edit distance (insertions, deletions, substitutions), for "did you mean" hints. */
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = cur;
-  }
-  return prev[b.length]!;
-}
-
 /** The closest of `candidates` to `given`, if it is close enough to be a likely typo. */
-export function closestKey(given: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestD = Infinity;
-  for (const c of candidates) {
-    const d = editDistance(given.toLowerCase(), c.toLowerCase());
-    if (d < bestD) [best, bestD] = [c, d];
-  }
-  return bestD <= Math.max(2, Math.floor(given.length / 3)) ? best : undefined;
-}
+export const closestKey = closest;
 
 interface ZodDefLike {
   type: string;
