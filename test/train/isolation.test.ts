@@ -50,7 +50,7 @@ test('one AdamW step on domain A rows leaves domain B untouched; the general net
   const opt = new Optimizer(cfg, trainable.map((v) => ({ name: stable.get(v.name)!, variable: v })));
   const { value, grads } = tf.variableGrads(() => totalLoss(model.forward(batch, { training: true, rng: new Rng(1) }), labels), trainable);
   const g = new Map(Object.entries(grads).map(([k, t]) => [stable.get(k)!, t]));
-  opt.step(g, 1e-2);
+  await opt.step(g, 1e-2);
   tf.dispose([value, ...Object.values(grads)]);
 
   let changedA = 0;
