@@ -152,7 +152,16 @@ export async function atomicWriteDir<T>(target: string, build: (tmpDir: string) 
   await ensureDir(path.dirname(abs), target);
   sweepStaleTemps(abs);
   const tmp = tmpSibling(abs);
-  const cancel = onInterrupt(() => rmSync(tmp, { recursive: true, force: true }));
+  const old = tmp + '-old';
+  // A signal can land anywhere in the swap below: drop the new folder, and either put the previous
+  // one back (if it was already moved aside) or finish removing it.
+  const cancel = onInterrupt(() => {
+    rmSync(tmp, { recursive: true, force: true });
+    if (existsSync(old)) {
+      if (existsSync(abs)) rmSync(old, { recursive: true, force: true });
+      else renameSync(old, abs);
+    }
+  });
   try {
     await ensureDir(tmp, target);
     let result: T;
@@ -164,7 +173,6 @@ export async function atomicWriteDir<T>(target: string, build: (tmpDir: string) 
     }
     try {
       if (existsSync(abs)) {
-        const old = tmpSibling(abs) + '-old';
         await fsp.rename(abs, old);
         await fsp.rename(tmp, abs);
         await fsp.rm(old, { recursive: true, force: true });
