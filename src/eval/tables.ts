@@ -10,7 +10,7 @@ import { relaImpr } from '../train/metrics.js';
 import type { MetricsFile } from '../train/metrics_file.js';
 import { isPaperDomainSet, PAPER_ABLATION, PAPER_DOMAINS, PAPER_TABLE3, PAPER_ZERO_SHOT, PAPER_ZERO_SHOT_DOMAIN } from '../train/paper.js';
 import { modelKind } from '../model/registry.js';
-import type { PlannedRun } from './grid.js';
+import { runStatus, type PlannedRun } from './grid.js';
 import type { ReproduceConfig, TableName } from './reproduce_config.js';
 import { pairPredictions, readRunMetrics, readTestPredictions } from './run_results.js';
 import { delongTest, pairedTTest } from './significance.js';
@@ -76,8 +76,9 @@ export interface RunResult {
   metrics: MetricsFile;
 }
 
+/** The finished runs of the plan (same config hash, metrics written); the others are left out. */
 export function collectResults(plan: readonly PlannedRun[]): RunResult[] {
-  return plan.map((run) => ({ run, metrics: readRunMetrics(run.dir) }));
+  return plan.filter((run) => runStatus(run) === 'finished').map((run) => ({ run, metrics: readRunMetrics(run.dir) }));
 }
 
 function cellOf(results: RunResult[], pick: (m: MetricsFile) => { auc: number; auc_ci95: [number, number]; logloss: number } | null | undefined): Cell {
@@ -147,6 +148,8 @@ function significance(rows: TableRow[], results: RunResult[], focus: string, col
     const fc = f.cells[col]!;
     const bc = best.cells[col]!;
     const seeds = fc.seeds.filter((s) => bc.seeds.includes(s));
+    // An unfinished grid may have no seed that both rows finished: nothing to test yet.
+    if (seeds.length === 0) continue;
     const a = seeds.map((s) => fc.values[fc.seeds.indexOf(s)]!);
     const b = seeds.map((s) => bc.values[bc.seeds.indexOf(s)]!);
     const t = pairedTTest(a, b);
@@ -282,10 +285,12 @@ export function buildTables(rc: ReproduceConfig, results: RunResult[], seeds: nu
 const f4 = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? 'n/a' : x.toFixed(4));
 const pct = (x: number | null | undefined) => (x === null || x === undefined ? 'n/a' : `${x >= 0 ? '+' : ''}${x.toFixed(2)}%`);
 
-function cellText(c: Cell | undefined, bold: boolean): string {
+function cellText(c: Cell | undefined, bold: boolean, seeds: number): string {
   if (!c || c.mean === null) return 'n/a';
   const s = c.values.length > 1 ? `${c.mean.toFixed(4)} ± ${c.std!.toFixed(4)}` : c.mean.toFixed(4);
-  return `${bold ? `**${s}**` : s}${c.mark ?? ''}`;
+  // A cell of an unfinished grid says how many of the seeds it averages.
+  const partial = c.values.length < seeds ? ` (${c.values.length}/${seeds} seeds)` : '';
+  return `${bold ? `**${s}**` : s}${c.mark ?? ''}${partial}`;
 }
 
 function bestOf(t: Table, col: string): number | null {
@@ -293,12 +298,12 @@ function bestOf(t: Table, col: string): number | null {
   return v.length ? Math.max(...v) : null;
 }
 
-export function tableMarkdown(t: Table): string {
+export function tableMarkdown(t: Table, seeds: number): string {
   const extra = t.name === 'zero_shot' ? ['scored by'] : t.reference ? ['RelaImpr'] : [];
   const head = ['model', 'group', ...t.columns, ...extra];
   const lines = [`## ${t.title}`, '', `| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
   for (const r of t.rows) {
-    const cells = t.columns.map((c) => cellText(r.cells[c], r.cells[c]?.mean !== null && r.cells[c]?.mean === bestOf(t, c)));
+    const cells = t.columns.map((c) => cellText(r.cells[c], r.cells[c]?.mean !== null && r.cells[c]?.mean === bestOf(t, c), seeds));
     const tail = t.name === 'zero_shot' ? [r.head ?? ''] : t.reference ? [r.id === t.reference ? 'reference' : r.relaImpr === null ? 'n/a (reference AUC ≤ 0.5)' : pct(r.relaImpr)] : [];
     lines.push(`| ${[r.label, r.group, ...cells, ...tail].join(' | ')} |`);
   }
@@ -346,7 +351,12 @@ function figureOf(t: Table): string {
 }
 
 /** tables.md, <table>.csv, figures/<table>.svg and summary.json under `out`. */
-export async function writeTables(out: string, rc: ReproduceConfig, tables: Table[], info: { seeds: number[]; command: string }): Promise<string[]> {
+export async function writeTables(
+  out: string,
+  rc: ReproduceConfig,
+  tables: Table[],
+  info: { seeds: number[]; command: string; /** Planned runs that have not finished (an incomplete grid). */ missing?: readonly string[] },
+): Promise<string[]> {
   const written: string[] = [];
   const w = async (rel: string, text: string) => {
     await atomicWriteFile(path.join(out, rel), text);
@@ -358,7 +368,14 @@ export async function writeTables(out: string, rc: ReproduceConfig, tables: Tabl
     `Made by \`${info.command}\` from the run folders under \`runs/\` (config: \`${path.relative(process.cwd(), rc.file)}\`). ` +
       'Every number is in summary.json with the run folders it came from; the per-table CSVs hold each seed.',
     '',
-    ...tables.flatMap((t) => [tableMarkdown(t), `![${t.name}](figures/${t.name}.svg)`, '']),
+    ...(info.missing?.length
+      ? [
+          `**Incomplete grid: ${info.missing.length} planned run${info.missing.length === 1 ? ' has' : 's have'} not finished** (${info.missing.join(', ')}). ` +
+            'Cells average the seeds that finished and say so when they are fewer than the grid\'s; rerun the command to complete it.',
+          '',
+        ]
+      : []),
+    ...tables.flatMap((t) => [tableMarkdown(t, info.seeds.length), `![${t.name}](figures/${t.name}.svg)`, '']),
   ].join('\n');
   await w('tables.md', md);
   for (const t of tables) {
@@ -370,6 +387,7 @@ export async function writeTables(out: string, rc: ReproduceConfig, tables: Tabl
     config: path.relative(process.cwd(), rc.file),
     seeds: info.seeds,
     budget: rc.reproduce.budget,
+    missing_runs: info.missing ?? [],
     tables,
   });
   written.push('summary.json');

@@ -101,7 +101,8 @@ export function loadYamlWithExtends(file: string, seen: string[] = [], sources?:
   let doc: unknown;
   try {
     const text = readFileSync(abs, 'utf8');
-    const parsed = YAML.parseDocument(text, { prettyErrors: true });
+    // `merge: true`: YAML merge keys (`<<: *anchor`), as in docker-compose files.
+    const parsed = YAML.parseDocument(text, { prettyErrors: true, merge: true });
     if (parsed.errors.length > 0) {
       const e = parsed.errors[0]!;
       const line = e.linePos?.[0];

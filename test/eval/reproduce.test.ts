@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
@@ -103,6 +103,33 @@ test('reproduce: bad --only and a config without a reproduce block fail with one
   const plain = runCli(['reproduce', '--config', path.join(ROOT, 'experiments/tiny.yaml'), '--out', out, '--dry-run']);
   assert.equal(plain.code, 2);
   assert.match(plain.stderr, /tiny\.yaml: no "reproduce:" block/);
+});
+
+test('reproduce: --models trains only those rows, --no-train writes an incomplete grid and says so', () => {
+  const dry = runCli([...args, '--models', 'dnn', '--dry-run']);
+  assert.equal(dry.code, 0, dry.stderr);
+  assert.match(dry.stdout, /^4 runs under/);
+  assert.doesNotMatch(dry.stdout, /unictr-s2012/);
+  const bad = runCli([...args, '--models', 'dnn,nosuch', '--dry-run']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--models: "nosuch" is not a model of the selected tables .* \(they are: dnn, unictr\)/);
+
+  // A copy of the finished grid with one run unfinished.
+  const partial = path.join(path.dirname(out), 'partial');
+  cpSync(out, partial, { recursive: true });
+  rmSync(path.join(partial, 'runs/unictr-s2013/metrics.json'));
+  const r = runCli(['reproduce', '--config', path.join(ROOT, 'experiments/reproduce/smoke.yaml'), '--out', partial, '--no-train']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /1 of 6 planned runs have not finished/);
+  assert.ok(!existsSync(path.join(partial, 'runs/unictr-s2013/metrics.json')), '--no-train trained a run');
+  const md = readFileSync(path.join(partial, 'tables.md'), 'utf8');
+  assert.match(md, /Incomplete grid: 1 planned run has not finished\*\* \(unictr-s2013\)/);
+  // Uni-CTR's cells now hold seed 2012 only, equal to that run's metrics; the DNN's both seeds.
+  const m = JSON.parse(readFileSync(path.join(partial, 'runs/unictr-s2012/metrics.json'), 'utf8'));
+  const line = md.split('\n').find((l) => l.startsWith('| Uni-CTR |'))!;
+  assert.ok(line.includes(`${m.overall_test.auc.toFixed(4)}`) && line.includes('(1/2 seeds)'), line);
+  assert.doesNotMatch(md.split('\n').find((l) => l.startsWith('| DNN'))!, /seeds\)/);
+  assert.deepEqual(JSON.parse(readFileSync(path.join(partial, 'summary.json'), 'utf8')).missing_runs, ['unictr-s2013']);
 });
 
 test('compare: reference row first, intervals, logloss, RelaImpr, CSV and JSON, no shared domain', () => {

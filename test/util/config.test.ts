@@ -98,3 +98,11 @@ test('the model block is validated on its own, naming the file or --set that hol
   const ladder = loadExperiment(child, ['model={name: unictr, ladder_dropout: 1.5}']);
   assert.match(errorOf(() => validateModelBlock(ladder.config.model, ladder.sources)), /key "model\.ladder_dropout"/);
 });
+
+test('YAML merge keys (<<) merge a mapping and later keys override it', () => {
+  const f = path.join(tmp, 'merge.yaml');
+  writeFileSync(f, 'extends: parent.yaml\ntrain: { <<: { epochs: 4, batch_size: 16 }, batch_size: 8 }\n');
+  const t = loadExperiment(f).config.train;
+  assert.equal(t.epochs, 4);
+  assert.equal(t.batch_size, 8);
+});
