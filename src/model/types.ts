@@ -36,6 +36,11 @@ export interface ModelOutputs {
    * next-behaviour loss, IntTower's contrastive regularizer. Gets the batch labels.
    */
   auxLoss?: (labels: tf.Tensor1D) => tf.Scalar;
+  /**
+   * Named scalar readings of a training forward that the trainer logs (per step and as epoch
+   * means), e.g. AdaSparse's share of pruned neurons. Not part of the loss.
+   */
+  stats?: Record<string, tf.Scalar>;
 }
 
 /** Tensors of one batch, built by the trainer from a processed split. */

@@ -46,6 +46,8 @@ export interface EpochRecord {
   valid_auc_by_domain?: Record<string, number>;
   lr: number;
   seconds: number;
+  /** Epoch means of the model's training stats (e.g. AdaSparse's `pruned_fraction`); absent when it has none. */
+  stats?: Record<string, number>;
 }
 
 export interface TrainerState {
@@ -59,6 +61,9 @@ export interface TrainerState {
   order: number[] | null;
   loss_sum: number;
   loss_count: number;
+  /** Sums of the model's training stats over the batches of this epoch, and how many batches had them. */
+  stats_sum?: Record<string, number>;
+  stats_count?: number;
   best_auc: number;
   best_epoch: number;
   bad_epochs: number;
@@ -198,6 +203,13 @@ function nameOfVariables(model: CtrModel): Map<string, string> {
   return byTfName;
 }
 
+/** Means of the model's training stats over the epoch's batches ({} when it logs none). */
+function epochStats(state: TrainerState): { stats?: Record<string, number> } {
+  const n = state.stats_count ?? 0;
+  if (n === 0 || !state.stats_sum) return {};
+  return { stats: Object.fromEntries(Object.entries(state.stats_sum).map(([k, v]) => [k, v / n])) };
+}
+
 function scheduleConfig(config: TrainConfig): ScheduleConfig {
   const s = config.schedule;
   if (s.type === 'constant') return { type: 'constant', lr: config.lr, step_on: s.step_on };
@@ -320,6 +332,8 @@ export async function fit(opts: FitOptions): Promise<FitResult> {
       state.batch_in_epoch = 0;
       state.loss_sum = 0;
       state.loss_count = 0;
+      state.stats_sum = {};
+      state.stats_count = 0;
     }
     const order = Int32Array.from(state.order);
     const nBatches = Math.ceil(order.length / bs);
@@ -340,14 +354,18 @@ export async function fit(opts: FitOptions): Promise<FitResult> {
       const dropoutSeed = rng.seed();
       let lossValue: number;
       let termValues: number[] = [];
+      let statValues: Record<string, number> | null = null;
       try {
         let grads: tf.NamedTensorMap;
         if (opts.parallel) ({ loss: lossValue, grads } = await opts.parallel.grads(batch, labels, dropoutSeed));
         else {
           let terms: tf.Scalar[] = [];
+          let stats: [string, tf.Scalar][] = [];
           const res = tf.variableGrads(() => {
-            const t = lossTerms(model.forward(batch, { training: true, rng: new Rng(dropoutSeed) }), labels, config.general_loss_weight);
+            const out = model.forward(batch, { training: true, rng: new Rng(dropoutSeed) });
+            const t = lossTerms(out, labels, config.general_loss_weight);
             if (t.aux.length) terms = [t.own, ...t.aux].map((x) => tf.keep(x));
+            stats = Object.entries(out.stats ?? {}).map(([k, v]) => [k, tf.keep(v)]);
             return t.total;
           }, trainable);
           lossValue = (await res.value.data())[0]!;
@@ -357,6 +375,11 @@ export async function fit(opts: FitOptions): Promise<FitResult> {
             const stacked = tf.stack(terms);
             termValues = Array.from(await stacked.data());
             tf.dispose([stacked, ...terms]);
+          }
+          if (stats.length) {
+            statValues = {};
+            for (const [k, v] of stats) statValues[k] = (await v.data())[0]!;
+            tf.dispose(stats.map(([, v]) => v));
           }
         }
         if (!Number.isFinite(lossValue)) {
@@ -389,6 +412,11 @@ export async function fit(opts: FitOptions): Promise<FitResult> {
       await new Promise<void>((resolve) => setImmediate(resolve));
       state.loss_sum += lossValue;
       state.loss_count++;
+      if (statValues) {
+        const sums = (state.stats_sum ??= {});
+        for (const [k, v] of Object.entries(statValues)) sums[k] = (sums[k] ?? 0) + v;
+        state.stats_count = (state.stats_count ?? 0) + 1;
+      }
       state.batch_in_epoch++;
       samplesDone += rows.length;
       opts.onPosition?.({ label: opts.label, epoch: state.epoch + 1, batch: state.batch_in_epoch });
@@ -424,6 +452,7 @@ export async function fit(opts: FitOptions): Promise<FitResult> {
           lr,
           grad_norm: gradNorm,
           ...(termValues.length ? { loss_own: termValues[0], loss_general: termValues.slice(1) } : {}),
+          ...(statValues ? { stats: statValues } : {}),
         });
         if (evalNow) await logCurvePoint({ grad_norms: moduleNorms, lr });
         progress.update(state.batch_in_epoch, { loss: state.loss_sum / state.loss_count, items: samplesDone });
@@ -447,12 +476,14 @@ export async function fit(opts: FitOptions): Promise<FitResult> {
       valid_auc_by_domain: domainAucs(opts.valid, scores),
       lr: schedule.lr,
       seconds: (Date.now() - t0) / 1000,
+      ...epochStats(state),
     };
     state.history.push(rec);
     logw.write({ event: 'epoch', ...modelField, ...rec });
     log.info(
       `${opts.label ? opts.label + ' ' : ''}epoch ${rec.epoch}: train loss ${rec.train_loss.toFixed(4)}, ` +
-        `valid AUC ${Number.isNaN(validAuc) ? 'n/a' : validAuc.toFixed(4)} (${rec.seconds.toFixed(1)} s)`,
+        `valid AUC ${Number.isNaN(validAuc) ? 'n/a' : validAuc.toFixed(4)} (${rec.seconds.toFixed(1)} s)` +
+        Object.entries(rec.stats ?? {}).map(([k, v]) => `, ${k.replace(/_/g, ' ')} ${v.toFixed(4)}`).join(''),
     );
     state.epoch++;
     state.order = null;

@@ -45,6 +45,14 @@ train: { optimizer: adam, epochs: 1, batch_size: 64, eval_batch_size: 256, lr: 0
     assert.deepEqual(Object.keys(metrics.zero_shot), ['Synthetic D']);
     assert.match(metrics.zero_shot_head_choice, /best validation/);
     for (const m of Object.values(metrics.test) as { auc: number }[]) assert.ok(Number.isFinite(m.auc));
+    if (name === 'adasparse') {
+      // The share of pruned neurons reaches the epoch records, the step log and the console line.
+      const epochs = Object.values(metrics.epochs as Record<string, { stats?: Record<string, number> }[]>).flat();
+      for (const e of epochs) assert.ok(e.stats!.pruned_fraction! >= 0 && e.stats!.pruned_fraction! <= 1 && Number.isFinite(e.stats!.sparsity_loss), JSON.stringify(e.stats));
+      const steps = readFileSync(path.join(out, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((l) => l.event === 'step');
+      assert.ok(steps.length > 0 && steps.every((l) => typeof l.stats?.pruned_fraction === 'number'));
+      assert.match(r.stdout + r.stderr, /pruned fraction \d\.\d{4}/);
+    }
     const ev = runCli(['eval', '--run', out, ...BACKEND]);
     assert.equal(ev.code, 0, ev.stderr);
     const zs = runCli(['zero-shot', '--run', out, '--domain', 'Synthetic D', ...BACKEND]);

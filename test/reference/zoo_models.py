@@ -21,12 +21,17 @@ with the TypeScript; the computations are written out here from the papers:
   PEPNet   Chang et al., KDD 2023: Gate NU δ = γ·sigmoid(relu(x W1 + b1) W2 + b2); EPNet
            O_ep = δ(e_d ⊕ sg(E)) ⊗ E; PPNet gates every DNN layer input with δ_l(e_d ⊕ e_user ⊕
            e_item ⊕ e_brand ⊕ sg(O_ep)).
-  M2M      Zhang et al., CIKM 2022: scenario representation S = relu(e_d Ws + bs); meta layer with
+  M2M      Zhang et al., WSDM 2022: scenario representation S = relu(e_d Ws + bs); meta layer with
            W(S) = W0 + reshape(S A), b(S) = b0 + S B; experts on E ⊕ e_d; meta attention over
            expert views with the task embedding; residual meta tower.
   APG      Yan et al., NeurIPS 2022: per-sample kernel W_i = V S_i U, S_i = I + reshape(MLP(z_i)),
-           z_i = e_d ⊕ E (built as a full matrix here, the model never builds it).
-  AdaSparse Yang et al., CIKM 2022: h_l = relu(h W_l + b_l) ⊙ π_l, π_l = form((e_d ⊕ h) P_l + p_l).
+           z_i = e_d ⊕ E (built as a full matrix here, the model never builds it); with
+           over-parameterisation (case apg_overparam) V = V_l V_r and U = U_l U_r, inner width P.
+  AdaSparse Yang et al., CIKM 2022: h_l = relu(h W_l + b_l) ⊙ π_l, π_l = form((e_d ⊕ h) P_l + p_l);
+           flexible sparsity regulariser over the rows of known domains (training forward),
+           R = Σ_l λ_l · mean(|π_l|), λ_l = λ̂ · (2^(α (r − r_l)) − 1), r_l = share of zero factors
+           in layer l; the fixture also holds R (`sparsity_loss`, absent for the scaling form,
+           which never prunes) and the share of zero factors over all layers (`pruned_fraction`).
 """
 import argparse
 import json
@@ -191,10 +196,18 @@ def apg(rs, options):
     tables = embeddings(w)
     dom = w('domain_embedding', DOMAINS, D)
     K = options['rank']
+    P = options.get('overparam_dim', 0)
     dims = [FIELDS * D] + options['hidden_units']
+
+    def shared(name, rows, cols):
+        # Over-parameterised: the matrix is the product of two wider factors, merged before use.
+        if P == 0:
+            return w(name, rows, cols)
+        return w(name + '_left', rows, P) @ w(name + '_right', P, cols)
+
     layers = []
     for l in range(len(dims) - 1):
-        layers.append(dict(v=w('apg.%d.v' % l, dims[l], K), u=w('apg.%d.u' % l, K, dims[l + 1]), bias=w('apg.%d.bias' % l, dims[l + 1]),
+        layers.append(dict(v=shared('apg.%d.v' % l, dims[l], K), u=shared('apg.%d.u' % l, K, dims[l + 1]), bias=w('apg.%d.bias' % l, dims[l + 1]),
                            gen=mlp_weights(w, 'apg.%d.generator' % l, [D + FIELDS * D] + options['generator_hidden_units'] + [K * K])))
     out_k, out_b = w('output.kernel', dims[-1], 1), w('output.bias', 1)
 
@@ -225,6 +238,7 @@ def adasparse(rs, options):
     out_k, out_b = w('mlp.%d.kernel' % n, dims[-1], 1), w('mlp.%d.bias' % n, 1)
     form, beta, eps = options['form'], options['beta'], options['epsilon']
     margins = []
+    lam, target, alpha = options['sparsity_weight'], options['sparsity_target'], options['sparsity_alpha']
 
     def factors(z):
         if form == 'scaling':
@@ -236,14 +250,34 @@ def adasparse(rs, options):
         margins.extend(np.abs(soft - eps))
         return np.where(soft >= eps, soft, 0.0)
 
-    def score(fields, k):
+    def forward(fields, k):
         h = np.concatenate(fields)
+        pis = []
         for p in layers:
             pi = factors(np.concatenate([dom[k], h]) @ p['pw'] + p['pb'])
+            pis.append(pi)
             h = relu(h @ p['w'] + p['b']) * pi
-        return float((h @ out_k + out_b)[0])
+        return float((h @ out_k + out_b)[0]), pis
+
+    def score(fields, k):
+        return forward(fields, k)[0]
+
+    def train_terms(fields, domain_index):
+        # Rows of an unknown domain (-1) take no part; every layer's factors over the known rows.
+        per_row = [forward(f, k)[1] for f, k in zip(fields, domain_index) if k >= 0]
+        by_layer = [np.stack([row[l] for row in per_row]) for l in range(len(layers))]
+        zeros = sum(int(np.sum(pi == 0.0)) for pi in by_layer)
+        out = {'pruned_fraction': zeros / sum(pi.size for pi in by_layer)}
+        if form != 'scaling' and lam > 0:
+            reg = 0.0
+            for pi in by_layer:
+                r_l = np.mean(pi == 0.0)
+                reg += lam * (2.0 ** (alpha * (target - r_l)) - 1.0) * np.mean(np.abs(pi))
+            out['sparsity_loss'] = reg
+        return out
 
     score.margins = margins
+    score.train_terms = train_terms
     return w, tables, score
 
 
@@ -253,9 +287,14 @@ CASES = [
     ('pepnet_ppnet_only', 'pepnet', dict(hidden_units=[5, 4], gate_hidden_units=6, gate_scale=1.5, epnet=False, ppnet=True), pepnet),
     ('m2m', 'm2m', dict(num_experts=2, expert_hidden_units=[5, 4], scenario_dim=3, meta_tower_layers=2), m2m),
     ('apg', 'apg', dict(hidden_units=[5, 4], rank=2, generator_hidden_units=[3]), apg),
-    ('adasparse_scaling', 'adasparse', dict(hidden_units=[5, 4], form='scaling', beta=2, epsilon=0.25), adasparse),
-    ('adasparse_binarization', 'adasparse', dict(hidden_units=[5, 4], form='binarization', beta=2, epsilon=0.25), adasparse),
-    ('adasparse_fusion', 'adasparse', dict(hidden_units=[5, 4], form='fusion', beta=2, epsilon=0.9), adasparse),
+    ('adasparse_scaling', 'adasparse', dict(hidden_units=[5, 4], form='scaling', beta=2, epsilon=0.25,
+                                            sparsity_weight=0.3, sparsity_target=0.4, sparsity_alpha=2), adasparse),
+    ('adasparse_binarization', 'adasparse', dict(hidden_units=[5, 4], form='binarization', beta=2, epsilon=0.25,
+                                                 sparsity_weight=0.3, sparsity_target=0.6, sparsity_alpha=2), adasparse),
+    ('adasparse_fusion', 'adasparse', dict(hidden_units=[5, 4], form='fusion', beta=2, epsilon=0.9,
+                                           sparsity_weight=0.3, sparsity_target=0.1, sparsity_alpha=1.5), adasparse),
+    # Appended, so that the cases above keep their seeds.
+    ('apg_overparam', 'apg', dict(hidden_units=[5, 4], rank=2, generator_hidden_units=[3], overparam_dim=3), apg),
 ]
 
 
@@ -267,6 +306,7 @@ def run_case(case_name, model, options, build, seed):
     fields = [field_vectors(tables, batch, r) for r in rows]
     heads = [[score(fields[r], k) for r in rows] for k in range(DOMAINS)]
     own = [heads[k][r] if k >= 0 else 0.0 for r, k in enumerate(batch['domain_index'])]
+    train_terms = score.train_terms(fields, batch['domain_index']) if hasattr(score, 'train_terms') else {}
     margins = getattr(score, 'margins', [])
     # A hard threshold this close to a value could flip between float32 and float64.
     if margins and min(margins) < 1e-3:
@@ -280,7 +320,7 @@ def run_case(case_name, model, options, build, seed):
         'domains': DOMAINS,
         'batch': batch,
         'weights': {k: {'shape': list(v.shape), 'values': [float(x) for x in v.ravel()]} for k, v in w.values.items()},
-        'expected': {'own': own, 'heads': heads},
+        'expected': dict({'own': own, 'heads': heads}, **train_terms),
     }
 
 

@@ -7,7 +7,15 @@
  * with the sample's flat embeddings (the paper's "mix-wise" condition), so the generated
  * parameters differ per domain and per instance. The logit layer is a shared Linear.
  *
- * Variables: `embedding.*`, `domain_embedding`, `apg.<l>.{v,u,bias}`,
+ * Over-parameterisation (the paper's training-time trick, `overparam_dim: P` > 0): V and U are
+ * trained as products of wider factors, V = V_l·V_r (V_l [in, P], V_r [P, K]) and
+ * U = U_l·U_r (U_l [K, P], U_r [P, out]), P ≥ K. The products are formed once per forward pass (not
+ * per sample), which is the paper's merge: the function is the same low-rank layer, only the
+ * parameterisation the optimizer sees is wider. Off by default (P = 0), so checkpoints written
+ * before the option existed keep loading.
+ *
+ * Variables: `embedding.*`, `domain_embedding`, `apg.<l>.{v,u,bias}` (with P > 0
+ * `apg.<l>.{v_left,v_right,u_left,u_right,bias}` instead),
  * `apg.<l>.generator.<j>.{kernel,bias}`, `output.{kernel,bias}` (+ `apg.<l>.bn`). S_i is written
  * I + MLP(z_i) (the generator's output is an offset from the identity), so that every layer starts
  * close to the shared low-rank layer V·U rather than near zero.
@@ -24,26 +32,57 @@ import type { BatchTensors, ForwardOptions } from '../types.js';
 import { commonOptions, DomainConditionedModel, schemaParts, type ZooArgs } from './base.js';
 import { domainEmbedding } from './domain_embedding.js';
 
-export const APGOptions = z.strictObject({
-  ...commonOptions,
-  hidden_units: schemaParts.units.nonempty().default([1024, 512, 256]),
-  /** K of the low-rank decomposition (S_i is K×K). */
-  rank: z.number().int().positive().default(32),
-  /** Hidden widths of the MLP that generates S_i from the condition. */
-  generator_hidden_units: schemaParts.units.default([64]),
-});
+export const APGOptions = z
+  .strictObject({
+    ...commonOptions,
+    hidden_units: schemaParts.units.nonempty().default([1024, 512, 256]),
+    /** K of the low-rank decomposition (S_i is K×K). */
+    rank: z.number().int().positive().default(32),
+    /** Hidden widths of the MLP that generates S_i from the condition. */
+    generator_hidden_units: schemaParts.units.default([64]),
+    /** P: inner width of the over-parameterised factors of V and U (0 = off, else ≥ rank). */
+    overparam_dim: z.number().int().min(0).default(0),
+  })
+  .superRefine((o, ctx) => {
+    if (o.overparam_dim > 0 && o.overparam_dim < o.rank) {
+      ctx.addIssue({ code: 'custom', path: ['overparam_dim'], message: `must be 0 (off) or at least rank (${o.rank}), got ${o.overparam_dim}` });
+    }
+  });
 export type APGOptions = z.output<typeof APGOptions>;
+
+/** A shared matrix [rows, cols], trained directly or as the product of [rows, P]·[P, cols] factors. */
+class Factor {
+  private readonly parts: tf.Variable[];
+
+  constructor(store: VariableStore, name: string, rows: number, cols: number, overparam: number) {
+    this.parts = overparam > 0 ? [store.glorot(`${name}_left`, [rows, overparam]), store.glorot(`${name}_right`, [overparam, cols])] : [store.glorot(name, [rows, cols])];
+  }
+
+  /** The (merged) matrix. */
+  value(): tf.Tensor2D {
+    const [a, b] = this.parts;
+    return (b ? tf.matMul(a!, b) : a!) as tf.Tensor2D;
+  }
+}
 
 /** One adaptive layer: x → ((x·V)·S(z))·U + b. */
 export class APGLayer {
-  readonly v: tf.Variable;
-  readonly u: tf.Variable;
+  readonly v: Factor;
+  readonly u: Factor;
   readonly bias: tf.Variable;
   private readonly generator: MlpBlock;
 
-  constructor(store: VariableStore, inputDim: number, outputDim: number, readonly rank: number, conditionDim: number, generatorHidden: readonly number[]) {
-    this.v = store.glorot('v', [inputDim, rank]);
-    this.u = store.glorot('u', [rank, outputDim]);
+  constructor(
+    store: VariableStore,
+    inputDim: number,
+    outputDim: number,
+    readonly rank: number,
+    conditionDim: number,
+    generatorHidden: readonly number[],
+    overparam = 0,
+  ) {
+    this.v = new Factor(store, 'v', inputDim, rank, overparam);
+    this.u = new Factor(store, 'u', rank, outputDim, overparam);
     this.bias = store.zeros('bias', [outputDim]);
     this.generator = new MlpBlock(store.scope('generator'), { inputDim: conditionDim, hiddenUnits: generatorHidden, outputDim: rank * rank });
   }
@@ -53,9 +92,9 @@ export class APGLayer {
     const k = this.rank;
     // S_i = I + MLP(z_i): the generator's output is an offset from the identity.
     const s = tf.add(tf.reshape(this.generator.apply(condition, { training: false }), [-1, k, k]), tf.eye(k)); // [b, K, K]
-    const p = dense(x, this.v); // [b, K]
+    const p = dense(x, this.v.value()); // [b, K]
     const q = tf.sum(tf.mul(tf.expandDims(p, 2), s), 1); // [b, K]: p·S per sample
-    return dense(q, this.u, this.bias) as tf.Tensor2D;
+    return dense(q, this.u.value(), this.bias) as tf.Tensor2D;
   }
 }
 
@@ -77,7 +116,7 @@ export class APG extends DomainConditionedModel {
     o.hidden_units.forEach((width, l) => {
       const s = this.store.scope('apg').scope(l);
       this.layers.push({
-        apg: new APGLayer(s, input, width, o.rank, d + flat, o.generator_hidden_units),
+        apg: new APGLayer(s, input, width, o.rank, d + flat, o.generator_hidden_units, o.overparam_dim),
         bn: o.batch_norm ? new BatchNorm(s.scope('bn'), width) : undefined,
       });
       input = width;

@@ -155,10 +155,16 @@ export abstract class DomainConditionedModel extends ZooModel {
   /** [batch] logits when each sample is treated as the domain of its `indicator` row ([batch, domains]). */
   protected abstract conditionedLogits(batch: BatchTensors, indicator: tf.Tensor2D, opts: ForwardOptions): tf.Tensor1D;
 
+  /** The logits plus a model's own loss term and stats, where it has them (AdaSparse's regulariser). */
+  protected conditionedOutputs(batch: BatchTensors, indicator: tf.Tensor2D, opts: ForwardOptions): ModelOutputs {
+    return { logits: this.conditionedLogits(batch, indicator, opts) };
+  }
+
   forward(batch: BatchTensors, opts: ForwardOptions): ModelOutputs {
     const indicator = scoringIndicator(this.name, batch, opts.head, this.domains.length);
     const known = tf.sum(indicator, 1);
-    return { logits: tf.mul(this.conditionedLogits(batch, indicator, opts), known) as tf.Tensor1D };
+    const out = this.conditionedOutputs(batch, indicator, opts);
+    return { ...out, logits: tf.mul(out.logits, known) as tf.Tensor1D };
   }
 }
 

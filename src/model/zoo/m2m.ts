@@ -1,6 +1,6 @@
 /**
  * M2M (Zhang et al., "Leaving No One Behind: A Multi-Scenario Multi-Task Meta Learning Approach
- * for Advertiser Modeling", CIKM 2022), single-task form: one task embedding, one tower.
+ * for Advertiser Modeling", WSDM 2022), single-task form: one task embedding, one tower.
  *
  * Scenario knowledge representation S = ReLU(domain embedding·W_s + b_s). A meta unit layer has
  * parameters generated from S: W(S) = W_0 + reshape(S·A), b(S) = b_0 + S·B. Expert view: shared

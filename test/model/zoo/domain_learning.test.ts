@@ -10,7 +10,9 @@ import assert from 'node:assert/strict';
 import { initBackend } from '../../../src/runtime/backend.js';
 import { MODEL_ZOO } from '../../../src/model/zoo/index.js';
 import { makeDomainSignal } from './domain_signal.js';
-import { auc, predict, SMALL_OPTIONS, train } from './helpers.js';
+import * as tf from '@tensorflow/tfjs-core';
+import { Rng } from '../../../src/util/rng.js';
+import { auc, disposeBatch, predict, SMALL_OPTIONS, toBatch, train } from './helpers.js';
 
 const MARGIN = 0.05;
 const data = makeDomainSignal(21, { rows: 6000, domains: 3 });
@@ -35,6 +37,7 @@ const MODELS = ['shared_bottom', 'mmoe', 'ple', 'star', 'dnn', 'pepnet', 'm2m', 
 const CASES: [string, string, Record<string, unknown>][] = MODELS.map((n) => [n, n, SMALL_OPTIONS[n]!]);
 CASES.push(['pepnet (EPNet only)', 'pepnet', { ...SMALL_OPTIONS.pepnet, ppnet: false }]);
 CASES.push(['pepnet (PPNet only)', 'pepnet', { ...SMALL_OPTIONS.pepnet, epnet: false }]);
+CASES.push(['apg (over-parameterised)', 'apg', { ...SMALL_OPTIONS.apg, overparam_dim: 16 }]);
 CASES.push(['adasparse (scaling)', 'adasparse', { ...SMALL_OPTIONS.adasparse, form: 'scaling' }]);
 CASES.push(['adasparse (binarization)', 'adasparse', { ...SMALL_OPTIONS.adasparse, form: 'binarization' }]);
 
@@ -53,3 +56,21 @@ for (const [label, name, options] of CASES) {
     assert.ok(a >= blindAuc + MARGIN, `${label}: AUC ${a.toFixed(3)} < blind ${blindAuc.toFixed(3)} + ${MARGIN}`);
   });
 }
+
+test('adasparse: the sparsity target steers the share of pruned neurons', () => {
+  const pruned = (target: number) => {
+    const options = { ...SMALL_OPTIONS.adasparse, sparsity_target: target, sparsity_weight: 0.5 };
+    const model = MODEL_ZOO.adasparse!.create({ vocab: data.vocab, domains: ['d0', 'd1', 'd2'], seed: 3, options });
+    train(model, data, trainRows, budget);
+    const a = auc(predict(model, data, testRows), labels);
+    const batch = toBatch(data, trainRows.subarray(0, 1000));
+    const share = tf.tidy(() => model.forward(batch, { training: true, rng: new Rng(1) }).stats!.pruned_fraction!.dataSync()[0]!);
+    disposeBatch(batch);
+    model.dispose();
+    console.log(`adasparse target ${target}: pruned ${share.toFixed(3)}, AUC ${a.toFixed(3)}`);
+    return share;
+  };
+  const [low, high] = [pruned(0.1), pruned(0.75)];
+  assert.ok(Math.abs(low - 0.1) < 0.15 && Math.abs(high - 0.75) < 0.15, `pruned ${low.toFixed(3)} (target 0.1), ${high.toFixed(3)} (target 0.75)`);
+  assert.ok(high > low + 0.3, `pruned ${low.toFixed(3)} → ${high.toFixed(3)}`);
+});

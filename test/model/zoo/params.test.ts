@@ -203,6 +203,9 @@ test('PEPNet, M2M, APG, AdaSparse counts (two domains)', () => {
   const gen = 28 * 5 + 5 + (5 * 9 + 9);
   const apg = dom + (24 * 3 + 3 * 8 + 8 + gen) + (8 * 3 + 3 * 4 + 4 + gen) + 5;
   assert.equal(c('apg', { hidden_units: [8, 4], rank: 3, generator_hidden_units: [5] }), EMB + apg);
+  // Over-parameterised (P = 7): V [in, 3] → [in, 7]·[7, 3], U [3, out] → [3, 7]·[7, out].
+  const apgOver = dom + (24 * 7 + 7 * 3 + 3 * 7 + 7 * 8 + 8 + gen) + (8 * 7 + 7 * 3 + 3 * 7 + 7 * 4 + 4 + gen) + 5;
+  assert.equal(c('apg', { hidden_units: [8, 4], rank: 3, generator_hidden_units: [5], overparam_dim: 7 }), EMB + apgOver);
   // AdaSparse: the DNN plus one pruner (d + layer input → layer width) per hidden layer.
   assert.equal(c('adasparse', { hidden_units: [8, 4] }), EMB + dom + dnn + ((D + 24) * 8 + 8) + ((D + 8) * 4 + 4));
 });

@@ -2,7 +2,8 @@
  * PEPNet, M2M, APG and AdaSparse against independent NumPy forward passes written from their
  * papers (test/reference/zoo_models.py → test/fixtures/zoo/*.json): the fixture's weights are
  * loaded by checkpoint name, and the logits of every row as its own domain and as each head must
- * match to 1e-5.
+ * match to 1e-5. For AdaSparse a training forward's sparsity regulariser (`auxLoss`) and share of
+ * pruned neurons (`stats.pruned_fraction`) must match too.
  */
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,6 +16,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../../src/runtime/backend.js';
 import { createZooModel } from '../../../src/model/zoo/index.js';
 import type { BatchTensors } from '../../../src/model/types.js';
+import { Rng } from '../../../src/util/rng.js';
 import { disposeBatch } from './helpers.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -31,7 +33,8 @@ interface Fixture {
   domains: number;
   batch: Record<'domain_index' | 'user_id' | 'item_id' | 'brand_id' | 'title_id' | 'price_bucket', number[]> & { history: number[][] };
   weights: Record<string, { shape: number[]; values: number[] }>;
-  expected: { own: number[]; heads: number[][] };
+  /** AdaSparse also: the training forward's regulariser value and share of zero factors. */
+  expected: { own: number[]; heads: number[][]; sparsity_loss?: number; pruned_fraction?: number };
 }
 
 function load(dir: string): Map<string, Fixture> {
@@ -68,9 +71,9 @@ before(async () => {
   await initBackend({ backend: 'cpu' });
 });
 
-test('fixtures cover every domain-conditioned model, both PEPNet ablations and every AdaSparse form', () => {
+test('fixtures cover every domain-conditioned model, both PEPNet ablations, APG over-parameterised and every AdaSparse form', () => {
   const names = [...fixtures.values()].map((f) => f.name);
-  for (const n of ['pepnet', 'pepnet_epnet_only', 'pepnet_ppnet_only', 'm2m', 'apg', 'adasparse_scaling', 'adasparse_binarization', 'adasparse_fusion']) {
+  for (const n of ['pepnet', 'pepnet_epnet_only', 'pepnet_ppnet_only', 'm2m', 'apg', 'apg_overparam', 'adasparse_scaling', 'adasparse_binarization', 'adasparse_fusion']) {
     assert.ok(names.includes(n), `missing fixture ${n}`);
   }
 });
@@ -93,6 +96,15 @@ for (const [file, fx] of fixtures) {
     fx.expected.heads.forEach((want, k) => assertClose(run(k), want, `${fx.name} head ${k}`));
     // The heads differ, so a model that ignored the domain would fail above.
     assert.ok(fx.expected.heads[0]!.some((v, i) => Math.abs(v - fx.expected.heads[1]![i]!) > 1e-3), 'reference heads 0 and 1 agree');
+    if (fx.expected.pruned_fraction !== undefined) {
+      const [reg, pruned] = tf.tidy(() => {
+        const out = model.forward(batch, { training: true, rng: new Rng(1) });
+        return [out.auxLoss?.(tf.zeros([batch.size]) as tf.Tensor1D).dataSync()[0], out.stats?.pruned_fraction?.dataSync()[0]];
+      });
+      assertClose([pruned!], [fx.expected.pruned_fraction], `${fx.name} pruned fraction`);
+      if (fx.expected.sparsity_loss === undefined) assert.equal(reg, undefined, `${fx.name}: no regulariser expected`);
+      else assertClose([reg!], [fx.expected.sparsity_loss], `${fx.name} sparsity regulariser`);
+    }
     disposeBatch(batch);
     model.dispose();
   });
@@ -120,6 +132,10 @@ test('committed fixtures are what test/reference/zoo_models.py makes now', (t) =
         const cr = [c.expected.own, ...c.expected.heads][i]!;
         row.forEach((v, j) => assert.ok(Math.abs(v - cr[j]!) < 1e-12, `${file}: expected value ${i}/${j} is stale`));
       });
+      for (const k of ['sparsity_loss', 'pruned_fraction'] as const) {
+        const [a, b] = [f.expected[k], c.expected[k]];
+        assert.ok(a === b || (a !== undefined && b !== undefined && Math.abs(a - b) < 1e-12), `${file}: expected ${k} is stale`);
+      }
     }
   } finally {
     rmSync(tmp, { recursive: true, force: true });
