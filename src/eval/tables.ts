@@ -66,7 +66,7 @@ export interface Table {
   paper?: { title: string; columns: string[]; rows: [string, (number | null)[]][] };
 }
 
-const GROUP: Record<string, string> = { single: 'single-domain', multi: 'multi-domain', unictr: 'Uni-CTR' };
+const GROUP: Record<string, string> = { single: 'single-domain', multi: 'multi-domain', states: 'frozen-state probe', unictr: 'Uni-CTR' };
 const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
 const sd = (v: number[]) => (v.length < 2 ? 0 : Math.sqrt(v.reduce((a, b) => a + (b - mean(v)) ** 2, 0) / (v.length - 1)));
 
