@@ -5,7 +5,9 @@
  * after a warm-up, plus process CPU time.
  *
  * Run: npm run bench:unictr -- [--backend wasm|cpu|webgpu] [--threads N] [--batch 64] [--seq 32] [--reps 3] [--json FILE]
- * PROFILE=1 adds a kernel table. --json writes {params:{trainable,total}, threads, batch, seq,
+ * PROFILE=1 adds a kernel table (PROFILE_ROWS=N rows, default 20). Work done in JS or in the project's own
+ * wasm kernels (fused attention, column sums) is not a tfjs kernel and is not attributed there:
+ * compare the table's total with the step's time. --json writes {params:{trainable,total}, threads, batch, seq,
  * train_samples_per_s, infer_samples_per_s} (threads = what the training step really used, see
  * threads_note: --threads 2 runs the trainer's two-thread step; kernels themselves stay on one thread).
  */
@@ -132,5 +134,5 @@ if (process.env.PROFILE) {
   const batched = [...byKernel].filter(([k]) => /^BatchMatMul \[\d+,\d+,\d+\]/.test(k)).reduce((a, [, v]) => a + v.ms, 0);
   console.log(`kernel wall ms total ${total.toFixed(0)}; batched (rank-3, attention) BatchMatMul ${batched.toFixed(0)}`);
   console.log('kernel wall ms by kernel:', [...byName].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', '));
-  for (const [k, v] of [...byKernel].sort((a, b) => b[1].ms - a[1].ms).slice(0, 20)) console.log(v.ms.toFixed(1).padStart(8), String(v.count).padStart(4), k);
+  for (const [k, v] of [...byKernel].sort((a, b) => b[1].ms - a[1].ms).slice(0, Number(process.env.PROFILE_ROWS ?? 20))) console.log(v.ms.toFixed(1).padStart(8), String(v.count).padStart(4), k);
 }

@@ -181,6 +181,27 @@ async function tryWasm(threads?: number): Promise<void> {
   wasm.setWasmPaths(dist + path.sep);
   if (threads) wasm.setThreadsCount(threads);
   if (!(await tf.setBackend('wasm'))) throw new Error('backend "wasm" did not initialise');
+  shareWasmIdentity();
+}
+
+/**
+ * tfjs runs the Identity kernel on every tensor a gradient saves for the backward pass
+ * (`Engine.clone`, for built-in ops and `customGrad` alike), and tfjs-wasm's Identity copies the
+ * data: ≈ 5% of a Uni-CTR training step went to these copies (PROFILE=1 bench:unictr). Tensors
+ * are immutable and no wasm kernel writes into its inputs, so, like the cpu backend's Identity
+ * and wasm's own Reshape, the replacement shares the memory and counts one more reference.
+ */
+function shareWasmIdentity(): void {
+  const original = tf.getKernel('Identity', 'wasm');
+  if (!original || (original as { shared?: boolean }).shared) return;
+  const kernelFunc: tf.KernelFunc = (args) => {
+    const x = args.inputs.x as tf.TensorInfo;
+    if (x.dtype === 'string') return original.kernelFunc(args);
+    (args.backend as unknown as { incRef(dataId: object): void }).incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  };
+  tf.unregisterKernel('Identity', 'wasm');
+  tf.registerKernel({ kernelName: 'Identity', backendName: 'wasm', kernelFunc, shared: true } as tf.KernelConfig);
 }
 
 async function tryCpu(): Promise<void> {

@@ -42,7 +42,11 @@ export function denseUntransposed(x: tf.Tensor, kernel: tf.Tensor2D | tf.Variabl
     const x2 = saved[0] as tf.Tensor2D;
     const w = saved[1] as tf.Tensor2D;
     const dy2 = tf.reshape(dy, [-1, nOut]) as tf.Tensor2D;
-    const dx = tf.reshape(tf.matMul(dy2, tf.transpose(w)), [...lead, nIn]);
+    // dX = dY·Wᵀ transposes W (in·out floats); (W·dYᵀ)ᵀ transposes dY and the result instead
+    // (rows·(in + out)), cheaper when rows are few: a domain tower's sub-batch (≈ 21 rows of 1024).
+    const rows = dy2.shape[0];
+    const dx2 = rows * (nIn + nOut) < nIn * nOut ? tf.transpose(tf.matMul(w, tf.transpose(dy2))) : tf.matMul(dy2, tf.transpose(w));
+    const dx = tf.reshape(dx2, [...lead, nIn]);
     // dW = Xᵀ·dY, or (dYᵀ·X)ᵀ when dY is narrower than X: the transpose of the [n, ·] activation
     // is the expensive part (a [2048, 512] transpose costs a quarter of the matMul on wasm).
     const dw = nOut < nIn ? tf.transpose(tf.matMul(tf.transpose(dy2), x2)) : tf.matMul(tf.transpose(x2), dy2);

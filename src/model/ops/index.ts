@@ -2,3 +2,4 @@
 export { embeddingLookup } from './embedding_lookup.js';
 export { dense, denseUntransposed } from './dense.js';
 export { stopGradient } from './stop_gradient.js';
+export { fusedAttentionApplies, fusedSelfAttention } from './fused_attention.js';

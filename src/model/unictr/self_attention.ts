@@ -4,12 +4,16 @@
  * Q, K and V come from one fused Linear ([w, 3w], one 2-D matMul instead of three); each head's
  * scores and mixing are batched matMuls over the samples; an output Linear follows. Batched matMuls
  * run at ~1.5 GFLOP/s on wasm against ~17 for 2-D ones, but one 2-D matMul per sample and head
- * is 3–10× slower still (per-call overhead): benchmarks/attention_matmul.bench.ts.
+ * is 3–10× slower still (per-call overhead): benchmarks/attention_matmul.bench.ts. So on wasm,
+ * when each head is a multiple of 16 wide, the scores, softmax and mixing (and their gradients)
+ * run as one op in SIMD kernels (src/model/ops/fused_attention.ts); the ops below are the
+ * definition and the path everywhere else.
  * Variables `<scope>.qkv.kernel|bias`, `<scope>.output.kernel|bias`.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError } from '../../util/errors.js';
 import { Linear } from '../layers/linear.js';
+import { fusedAttentionApplies, fusedSelfAttention } from '../ops/fused_attention.js';
 import type { VariableStore } from '../layers/variable_store.js';
 
 export class SelfAttention {
@@ -38,10 +42,12 @@ export class SelfAttention {
     return tf.tidy(() => {
       const [n, t] = x.shape;
       const h = this.heads;
+      const qkv = this.qkv.apply(x);
+      if (fusedAttentionApplies(this.width, h)) return this.output.apply(fusedSelfAttention(qkv, keyBias, h));
       // The fused kernel's columns are [q_0 … q_{h-1}, k_0 …, v_0 …] (head-major within q, k, v),
       // so one split yields every head's [n, t, dh] slice: no transposes, and split's gradient is
       // a single concat.
-      const parts = tf.split(this.qkv.apply(x), 3 * h, 2) as tf.Tensor3D[];
+      const parts = tf.split(qkv, 3 * h, 2) as tf.Tensor3D[];
       const bias = tf.reshape(keyBias, [n, 1, t]);
       const scale = 1 / Math.sqrt(this.headDim);
       const heads: tf.Tensor3D[] = [];

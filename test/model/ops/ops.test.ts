@@ -136,6 +136,8 @@ function embLoss(c: EmbCase, table: Float32Array): number {
 const cases: Array<[string, number[], number]> = [
   ['2-D', [6, 5], 4],
   ['3-D', [2, 3, 5], 7],
+  // Fewer rows than in·out / (in + out): dX takes the (W·dYᵀ)ᵀ path.
+  ['few rows', [2, 12], 9],
 ];
 
 // Reference gradients from tfjs's built-in ops on cpu.

@@ -8,10 +8,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../../src/runtime/backend.js';
 import { Rng } from '../../../src/util/rng.js';
 import { maskedBceLoss } from '../../../src/model/unictr/loss.js';
+import type { UniCtrConfig } from '../../../src/model/unictr/config.js';
+import { fusedAttentionApplies } from '../../../src/model/ops/fused_attention.js';
 import { disposeBatch, makeBatch, randomStates, tinyModel, toTokenStates } from './helpers.js';
 
-function run(): { logits: number[]; general: number[]; loss: number; grads: Map<string, Float32Array> } {
-  const model = tinyModel(['A', 'B', 'C'], { gate_input: 'concat' });
+function run(over: Partial<UniCtrConfig>): { logits: number[]; general: number[]; loss: number; grads: Map<string, Float32Array> } {
+  const model = tinyModel(['A', 'B', 'C'], { gate_input: 'concat', ...over });
   const raw = randomStates(new Rng(12), [5, 3, 7, 2, 6, 4], 7, model.stateLayers.length);
   const batch = makeBatch([0, 2, 1, -1, 0, 2], toTokenStates(raw));
   const y = tf.tensor1d([1, 0, 1, 0, 1, 1]);
@@ -31,11 +33,17 @@ function run(): { logits: number[]; general: number[]; loss: number; grads: Map<
   return { logits: out[0]!, general: out[1]!, loss, grads: g };
 }
 
-test('wasm and cpu agree on logits, loss and gradients', async () => {
+// The second case makes each ladder head 16 floats wide (d = 16, no reduction, one head), so on
+// wasm the ladder attention runs the fused SIMD op (src/model/ops/fused_attention.ts).
+for (const [name, over] of [
+  ['', {}],
+  [' (fused attention kernel on wasm)', { ladder_reduction: 1, ladder_heads: 1 }],
+] as [string, Partial<UniCtrConfig>][]) test(`wasm and cpu agree on logits, loss and gradients${name}`, async () => {
   await initBackend({ backend: 'cpu' });
-  const cpu = run();
+  const cpu = run(over);
   await initBackend({ backend: 'wasm', threads: 1 });
-  const wasm = run();
+  assert.equal(fusedAttentionApplies(16 / (over.ladder_reduction ?? 4), over.ladder_heads ?? 2), name !== '');
+  const wasm = run(over);
   const close = (a: ArrayLike<number>, b: ArrayLike<number>, tol: number, what: string) => {
     for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i]! - b[i]!) <= tol * (1 + Math.abs(b[i]!)), `${what}[${i}]: wasm ${a[i]} vs cpu ${b[i]}`);
   };
