@@ -5,11 +5,12 @@
  * vocabularies — a user, item, brand or title the run never saw gets id 0, the reserved
  * out-of-vocabulary id. History comes from the new rows' own positives (strictly earlier times).
  */
-import { promises as fsp } from 'node:fs';
+import { promises as fsp, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, DataError } from '../util/errors.js';
 import { loadYamlWithExtends } from '../util/config.js';
+import { onInterrupt } from '../util/interrupt.js';
 import { parseDataConfig, type LoadedDataConfig } from './config_load.js';
 import { processSources, writeRows } from './prepare.js';
 import { readSplitFile } from './arrow_io.js';
@@ -55,7 +56,10 @@ export interface NewRows {
   domains: NewDomainInfo[];
   /** Split tables; `all` holds every row in input order. Domain ids are those of `domains`. */
   parts: Partial<Record<NewPart, SplitColumns>>;
-  /** For `all`: each row's position in the input (0-based record index within its source). */
+  /**
+   * For `all`: each row's position in the whole input, 0-based — the sources' records one after
+   * another in source order (a second source's first record follows the first source's last).
+   */
   inputIndex?: Float64Array;
   config: LoadedDataConfig;
 }
@@ -129,6 +133,8 @@ function remapVocab(local: string[], run: Record<string, number>, from: number):
  */
 export async function prepareNewRows(manifest: Manifest, vocab: RunVocab, loaded: LoadedDataConfig, parts: readonly NewPart[], opts: { keepLongPrompts?: boolean } = {}): Promise<NewRows> {
   const work = await fsp.mkdtemp(path.join(os.tmpdir(), 'unictr-newdata-'));
+  // Ctrl-C or SIGTERM while the rows are processed must not leave the work folder behind.
+  const cancel = onInterrupt(() => rmSync(work, { recursive: true, force: true }));
   try {
     const s = await processSources(loaded, work, { price: manifest.price, keepLongPrompts: opts.keepLongPrompts });
     const { p, names, keep } = s;
@@ -171,7 +177,13 @@ export async function prepareNewRows(manifest: Manifest, vocab: RunVocab, loaded
       let idx: Int32Array;
       if (part === 'all') {
         idx = Int32Array.from(keep).sort((a, b) => p.rows.inputOrder[a]! - p.rows.inputOrder[b]!);
-        out.inputIndex = Float64Array.from(idx, (i) => p.rows.inputOrder[i]! % 4294967296);
+        // inputOrder is source index · 2^32 + record index within the source.
+        const offset = [0];
+        for (const n of s.records) offset.push(offset[offset.length - 1]! + n);
+        out.inputIndex = Float64Array.from(idx, (i) => {
+          const order = p.rows.inputOrder[i]!;
+          return offset[Math.floor(order / 4294967296)]! + (order % 4294967296);
+        });
       } else {
         idx = split![part];
       }
@@ -182,6 +194,7 @@ export async function prepareNewRows(manifest: Manifest, vocab: RunVocab, loaded
     return out;
   } finally {
     await fsp.rm(work, { recursive: true, force: true });
+    cancel();
   }
 }
 

@@ -201,6 +201,8 @@ export interface ProcessedSources {
   duplicates: Map<number, number>;
   /** Reviews read per domain id (after dedupe). */
   read: Map<number, number>;
+  /** Records in each source's reviews file, by source index (rows skipped as bad included). */
+  records: number[];
 }
 
 export interface ProcessOptions {
@@ -221,12 +223,13 @@ export async function processSources(loaded: LoadedDataConfig, work: string, opt
     stage('start');
     await duck.exec(CREATE_TABLES_SQL);
     const domains = new DomainRegistry(config.domains);
+    const records: number[] = [];
     for (const [i, s] of config.sources.entries()) {
       const rules = { ratingRange: config.rating_range, onBadRow: config.on_bad_row };
       const ctx = { duck, tmpDir: work, src: i, configFile: loaded.file, key: `data.sources.${i}`, domains, rules };
       // domain_from takes each review's domain from the metadata, so that is read first.
       if (s.meta && s.domain_from) await loadMeta(ctx, s, path.resolve(loaded.dir, s.meta));
-      await loadReviews(ctx, s, path.resolve(loaded.dir, s.reviews));
+      records.push(await loadReviews(ctx, s, path.resolve(loaded.dir, s.reviews)));
       if (s.meta && !s.domain_from) await loadMeta(ctx, s, path.resolve(loaded.dir, s.meta));
     }
     const names = domains.names;
@@ -267,7 +270,7 @@ export async function processSources(loaded: LoadedDataConfig, work: string, opt
     stage('history + prompt lengths');
     const dropped = rows.n - keep.length;
     if (dropped > 0) log.info(`dropped ${dropped} rows whose prompt has ${config.max_prompt_chars} characters or more`);
-    return { p, hist, maker, names, keep: Int32Array.from(keep), duplicates, read };
+    return { p, hist, maker, names, keep: Int32Array.from(keep), duplicates, read, records };
   } finally {
     duck.close();
   }

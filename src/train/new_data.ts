@@ -10,6 +10,7 @@ import { ConfigError } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { predictRows, type RowSource } from './fit.js';
 import { rowsOfDomains } from './batches.js';
+import { cappedTrainRows } from './model_setup.js';
 import { openTrainedRun, type RunContext } from './run.js';
 import type { DatasetOptions } from './dataset_access.js';
 
@@ -90,4 +91,36 @@ export async function scoreNewDomain(ctx: RunContext, split: SplitColumns, domai
   // ID features of users and items the run never saw are the out-of-vocabulary id 0.
   const oov = ctx.config.model.name === 'unictr' ? '' : '; unseen user/item ids scored as the out-of-vocabulary id 0';
   return { src, scores: await pick.score(src), head: pick.head, rule: `${pick.description}${oov}` };
+}
+
+export interface NewDomainTrainRows {
+  /** Rows of `rows.parts.train` the new domain trains on. */
+  rows: Int32Array;
+  /** The domain's training rows before the cap. */
+  of: number;
+  /** The run's `train.max_train_rows` (0: no cap). */
+  cap: number;
+}
+
+/**
+ * Training rows of a domain added from new data (add-domain --data), under the run's
+ * `train.max_train_rows` exactly as on the in-dataset add-domain path: at most the cap, a fixed
+ * random subset drawn from the run's seed and the domain's id (model_setup.cappedTrainRows).
+ */
+export function newDomainTrainRows(ctx: RunContext, rows: NewRows, domain: NewDomainInfo): NewDomainTrainRows {
+  const train = rows.parts.train;
+  if (!train) throw new Error('newDomainTrainRows: the new rows were prepared without a train part');
+  const cap = ctx.config.train.max_train_rows;
+  return {
+    rows: cappedTrainRows(train, ctx.trainIds, cap, ctx.config.seed)(domain.id),
+    of: rowsOfDomains(train, [domain.id]).length,
+    cap,
+  };
+}
+
+/** "trained on 320 of 481 training rows (train.max_train_rows: 320)" */
+export function describeTrainRows(t: NewDomainTrainRows): string {
+  const n = (x: number) => x.toLocaleString('en-US');
+  if (t.rows.length === t.of) return `trained on all ${n(t.of)} training rows${t.cap > 0 ? ` (train.max_train_rows: ${n(t.cap)})` : ''}`;
+  return `trained on ${n(t.rows.length)} of ${n(t.of)} training rows (train.max_train_rows: ${n(t.cap)})`;
 }

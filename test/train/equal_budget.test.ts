@@ -36,3 +36,20 @@ test('a domain keeps the same rows whichever other domains it is listed with for
   assert.equal(cappedTrainRows(train, [0, 1], 5000, 3)(0).length, 600, 'a cap above the rows keeps every row');
   assert.equal(cappedTrainRows(train, [0, 1], 100, 3)(2).length, 100, 'an added domain keeps at most the cap');
 });
+
+test('a domain added from a new file (add-domain --data) keeps the run\'s cap and seeded rows', async () => {
+  const { newDomainTrainRows, describeTrainRows } = await import('../../src/train/new_data.js');
+  type Args = Parameters<typeof newDomainTrainRows>;
+  // The new file's rows: the run's two training domains' ids do not occur, the new domain is id 2.
+  const ctx = { config: { seed: 3, train: { max_train_rows: 40 } }, trainIds: [0, 1] } as unknown as Args[0];
+  const rows = { parts: { train } } as unknown as Args[1];
+  const picked = newDomainTrainRows(ctx, rows, { id: 2 } as Args[2]);
+  assert.deepEqual(picked.rows, cappedTrainRows(train, [0, 1], 40, 3)(2), 'the in-dataset path\'s rows');
+  assert.equal(picked.rows.length, 40);
+  assert.equal(picked.of, 100);
+  assert.equal(describeTrainRows(picked), 'trained on 40 of 100 training rows (train.max_train_rows: 40)');
+  const other = newDomainTrainRows({ ...ctx, config: { seed: 4, train: { max_train_rows: 40 } } } as unknown as Args[0], rows, { id: 2 } as Args[2]);
+  assert.notDeepEqual(other.rows, picked.rows, 'drawn from the run\'s seed');
+  const all = newDomainTrainRows({ ...ctx, config: { seed: 3, train: { max_train_rows: 0 } } } as unknown as Args[0], rows, { id: 2 } as Args[2]);
+  assert.equal(describeTrainRows(all), 'trained on all 100 training rows');
+});

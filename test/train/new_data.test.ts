@@ -1,15 +1,16 @@
 /**
  * A trained run scoring files its dataset never held: zero-shot from a file equals the in-dataset
  * zero-shot path on identical rows, predict returns one score per input row in input order,
- * add-domain from a file leaves the old domains' test AUC unchanged.
+ * add-domain from a file leaves the old domains' test AUC unchanged and keeps the run's
+ * train.max_train_rows, row ids are unique across a YAML's sources, and Ctrl-C leaves no temp folder.
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import os from 'node:os';
 import path from 'node:path';
-import { ROOT, runCli } from '../helpers/cli.js';
+import { ROOT, runCli, startCli } from '../helpers/cli.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'unictr-newdata-'));
 const run = path.join(tmp, 'run');
@@ -135,4 +136,86 @@ test('add-domain from a file trains the new DSN and leaves every old domain\'s t
   const p = runCli(['predict', '--run', run, '--input', reviewsOf('C'), '--meta', metaOf('C'), '--out', path.join(tmp, 'c.csv'), ...common]);
   assert.equal(p.code, 0, p.stderr);
   assert.match(readFileSync(path.join(tmp, 'c.csv'), 'utf8'), /\n0,Synthetic C,\d,[0-9.e-]+,Synthetic C\n/);
+});
+
+test('predict --input a YAML with several sources: row_id is the position in the whole input, in source order', () => {
+  const c = records(reviewsOf('C')).slice(0, 30);
+  const d = records(reviewsOf('D')).slice(0, 25);
+  const write = (name: string, rs: Record<string, unknown>[]) => {
+    const f = path.join(tmp, name);
+    writeFileSync(f, rs.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    return f;
+  };
+  const yaml = path.join(tmp, 'two_sources.yaml');
+  writeFileSync(
+    yaml,
+    [
+      'data:',
+      '  sources:',
+      `    - { domain: Synthetic C, reviews: ${JSON.stringify(write('c_part.json', c))}, meta: ${JSON.stringify(metaOf('C'))}, format: json2018, meta_format: json2018 }`,
+      `    - { domain: Synthetic D, reviews: ${JSON.stringify(write('d_part.json', d))}, meta: ${JSON.stringify(metaOf('D'))}, format: json2018, meta_format: json2018 }`,
+      '',
+    ].join('\n'),
+  );
+  const out = path.join(tmp, 'two_sources.csv');
+  const r = runCli(['predict', '--run', run, '--input', yaml, '--out', out, ...common]);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = readFileSync(out, 'utf8').trim().split('\n').slice(1);
+  const input = [...c.map((x) => ['Synthetic C', x] as const), ...d.map((x) => ['Synthetic D', x] as const)];
+  assert.equal(lines.length, input.length, 'one score per input row');
+  lines.forEach((l, i) => {
+    const [id, domain, label] = l.split(',');
+    assert.equal(Number(id), i, 'row_id counts on across sources');
+    assert.equal(domain, input[i]![0]);
+    assert.equal(Number(label), Number(input[i]![1].overall) > 3 ? 1 : 0);
+  });
+});
+
+test('add-domain --data trains on at most the run\'s train.max_train_rows rows and says so', () => {
+  // The run was trained with train.max_train_rows=320; Synthetic D has more training rows.
+  const r = runCli(['add-domain', '--run', run, '--data', reviewsOf('D'), '--meta', metaOf('D'), '--domain', 'Synthetic D', ...common]);
+  assert.equal(r.code, 0, r.stderr);
+  const m = /Synthetic D: .* unseen \([\d,]+ rows\); trained on 320 of ([\d,]+) training rows \(train\.max_train_rows: 320\)/.exec(r.stdout);
+  assert.ok(m, `summary line in:\n${r.stdout}`);
+  assert.ok(Number(m[1]!.replace(/,/g, '')) > 320, 'the cap applies');
+  const data = readFileSync(path.join(run, 'log.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { event: string; model?: string; positive_rate?: { train: Record<string, { rows: number }> } })
+    .find((e) => e.event === 'data' && e.model === 'add Synthetic D');
+  assert.ok(data, 'the added domain\'s data event is logged');
+  assert.equal(data.positive_rate!.train['Synthetic D']!.rows, 320, 'trained on 320 rows');
+});
+
+test('Ctrl-C (SIGINT) while new rows are processed removes the temp folder and exits with status 130', async () => {
+  // A long input, so that the command is still processing it when the signal comes.
+  const big = path.join(tmp, 'Synthetic_Big_5.json');
+  const rs = records(reviewsOf('C'));
+  writeFileSync(big, Array.from({ length: 40 }, (_, k) => rs.map((r) => JSON.stringify({ ...r, reviewerID: `${k}-${String(r.reviewerID)}` })).join('\n')).join('\n') + '\n');
+  const tmpdir = path.join(tmp, 'sigint-tmp');
+  mkdirSync(tmpdir);
+  const temps = () => readdirSync(tmpdir).filter((f) => f.startsWith('unictr-newdata-'));
+  const out = path.join(tmp, 'sigint.csv');
+  const child = startCli(['predict', '--run', run, '--input', big, '--meta', metaOf('C'), '--out', out, ...common], { env: { TMPDIR: tmpdir } });
+  let stderr = '';
+  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+  await new Promise<void>((resolve, reject) => {
+    const t0 = Date.now();
+    const iv = setInterval(() => {
+      // Interrupt once the work folder holds something (DuckDB's database).
+      const t = temps()[0];
+      if (t && readdirSync(path.join(tmpdir, t)).length > 0) {
+        clearInterval(iv);
+        child.kill('SIGINT');
+        resolve();
+      } else if (Date.now() - t0 > 300_000 || child.exitCode !== null) {
+        clearInterval(iv);
+        reject(new Error(`predict ended before it could be interrupted:\n${stderr}`));
+      }
+    }, 5);
+  });
+  const [code, signal] = (await new Promise((r) => child.once('exit', (c, s) => r([c, s])))) as [number | null, string | null];
+  assert.equal(code, 130, `exit status 130 after Ctrl-C (code ${code}, signal ${signal})\n${stderr}`);
+  assert.deepEqual(temps(), [], 'no temp folder is left');
+  assert.ok(!existsSync(out), 'no output written');
 });

@@ -58,7 +58,7 @@ export const addDomainCommand: UnictrCommand<AddDomainArgs> = {
 };
 
 async function addFromFile(args: AddDomainArgs): Promise<void> {
-  const { openRunWithNewData, pickDomains } = await import('../../train/new_data.js');
+  const { openRunWithNewData, pickDomains, newDomainTrainRows, describeTrainRows } = await import('../../train/new_data.js');
   const { addDomainToRun } = await import('../../train/add_domain.js');
   const { rowsOfDomains } = await import('../../train/batches.js');
   const { describeUnseen } = await import('../../data/new_rows.js');
@@ -69,7 +69,10 @@ async function addFromFile(args: AddDomainArgs): Promise<void> {
   try {
     const [d] = pickDomains(rows, args.domain, args.data!);
     if (d!.inRun) throw new ConfigError(`domain "${d!.name}" is in the run's dataset; add it without --data`);
-    const source = async (s: 'train' | 'valid' | 'test') => ctx.built.sourceOf(rows.parts[s]!, rowsOfDomains(rows.parts[s]!, [d!.id]));
+    // The run's train.max_train_rows applies as on the in-dataset path (same cap, same seeded rows).
+    const trainRows = newDomainTrainRows(ctx, rows, d!);
+    const source = async (s: 'train' | 'valid' | 'test') =>
+      ctx.built.sourceOf(rows.parts[s]!, s === 'train' ? trainRows.rows : rowsOfDomains(rows.parts[s]!, [d!.id]));
     const sources = new KeySources(ctx.loaded.file);
     const overrides = applySets({ train: ctx.loaded.raw.train ?? {} }, args.set ?? [], sources);
     const train = parseConfig(TrainConfigSchema, overrides.train, sources, ['train']);
@@ -79,7 +82,7 @@ async function addFromFile(args: AddDomainArgs): Promise<void> {
       valid: await source('valid'),
       test: await source('test'),
     });
-    if (!args.json) process.stdout.write(describeUnseen(d!) + '\n');
+    if (!args.json) process.stdout.write(`${describeUnseen(d!)}; ${describeTrainRows(trainRows)}\n`);
     printMetrics({ test: { [args.domain]: res.metrics }, zero_shot: {} }, Boolean(args.json));
   } finally {
     ctx.built.dispose();

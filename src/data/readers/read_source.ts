@@ -264,7 +264,8 @@ async function pyLiteralToJsonl(file: string, out: string): Promise<void> {
   }
 }
 
-export async function loadReviews(ctx: LoadContext, s: SourceConfig, file: string): Promise<void> {
+/** Load a reviews file; returns how many records it holds (bad rows skipped included). */
+export async function loadReviews(ctx: LoadContext, s: SourceConfig, file: string): Promise<number> {
   const { duck, src } = ctx;
   await checkReadable(file, 'reviews');
   const format = await detectFormat(file, s.format, `${ctx.configFile}: key "${ctx.key}.format"`);
@@ -274,6 +275,7 @@ export async function loadReviews(ctx: LoadContext, s: SourceConfig, file: strin
   const uniq = [...new Set(wanted)];
   const raw = `raw_r${src}`;
   await rawTable(ctx, file, format, raw, uniq, 'reviews');
+  const records = Number((await duck1(ctx, `SELECT count(*) AS n FROM ${raw}`)).n);
   await requireColumns(
     ctx,
     file,
@@ -325,7 +327,7 @@ export async function loadReviews(ctx: LoadContext, s: SourceConfig, file: strin
     domainExpr = `CASE ${dc} ${ids.map(([d, id]) => `WHEN ${lit(d)} THEN ${id}`).join(' ')} END`;
   } else if (s.domain_from) {
     await insertWithMetaDomain(ctx, s, file, raw, cols);
-    return;
+    return records;
   } else {
     domainExpr = String(ctx.domains.idOf(s.domain!, `${ctx.configFile}: key "${ctx.key}.domain"`));
   }
@@ -333,6 +335,7 @@ export async function loadReviews(ctx: LoadContext, s: SourceConfig, file: strin
     `INSERT INTO reviews_all SELECT ${src}, ${domainExpr}, rowid, ${ident(cols.user)}, ${ident(cols.item)}, CAST(${r} AS DOUBLE), CAST(round(CAST(${t} AS DOUBLE)) AS BIGINT) FROM ${raw};
      DROP TABLE ${raw};`,
   );
+  return records;
 }
 
 /** `domain_from` label of a source: `category[1]`. */
