@@ -163,7 +163,11 @@ function significance(rows: TableRow[], results: RunResult[], focus: string, col
     });
     const s: Significance = { column: col, focus, baseline: best.id, ttest: { t: t.t, df: t.df, p: t.p }, delong };
     out.push(s);
-    fc.mark = (t.p < ALPHA ? '*' : '') + (delong.length > 0 && delong.every((x) => x.p < ALPHA) ? '†' : '');
+    // Markers claim "significantly better": a significant difference in the other direction is
+    // left unmarked (its p-values stay in summary.json).
+    const better = a.reduce((x, y) => x + y, 0) > b.reduce((x, y) => x + y, 0);
+    const betterEverySeed = a.every((x, i) => x > b[i]!);
+    fc.mark = (t.p < ALPHA && better ? '*' : '') + (delong.length > 0 && betterEverySeed && delong.every((x) => x.p < ALPHA) ? '†' : '');
   }
   return out;
 }
@@ -190,7 +194,7 @@ export function buildTables(rc: ReproduceConfig, results: RunResult[], seeds: nu
       caption:
         `Mean ± std over seeds of the test AUC; "${OVERALL}" pools the test rows of all training domains. Best mean per column in bold. ` +
         `RelaImpr of the ${OVERALL} column over ${labelOf(rc, cfg.reference)}. ` +
-        `${labelOf(rc, cfg.focus)} vs the best other row of each column: * paired t-test over seeds p < ${ALPHA}; † DeLong test on the pooled test predictions p < ${ALPHA} in every seed (p-values in summary.json). ${budget}${note}`,
+        `${labelOf(rc, cfg.focus)} vs the best other row of each column, marked only where ${labelOf(rc, cfg.focus)} is higher: * paired t-test over seeds p < ${ALPHA}; † higher in every seed with DeLong p < ${ALPHA} on the pooled test predictions (every p-value, either direction, is listed below and in summary.json). ${budget}${note}`,
       columns,
       rows,
       reference: cfg.reference,
@@ -304,7 +308,9 @@ export function tableMarkdown(t: Table, seeds: number): string {
   const lines = [`## ${t.title}`, '', `| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
   for (const r of t.rows) {
     const cells = t.columns.map((c) => cellText(r.cells[c], r.cells[c]?.mean !== null && r.cells[c]?.mean === bestOf(t, c), seeds));
-    const tail = t.name === 'zero_shot' ? [r.head ?? ''] : t.reference ? [r.id === t.reference ? 'reference' : r.relaImpr === null ? 'n/a (reference AUC ≤ 0.5)' : pct(r.relaImpr)] : [];
+    const own = r.cells[OVERALL]?.mean ?? null;
+    const rela = r.id === t.reference ? 'reference' : r.relaImpr !== null ? pct(r.relaImpr) : own === null ? 'n/a' : 'n/a (reference AUC ≤ 0.5 or missing)';
+    const tail = t.name === 'zero_shot' ? [r.head ?? ''] : t.reference ? [rela] : [];
     lines.push(`| ${[r.label, r.group, ...cells, ...tail].join(' | ')} |`);
   }
   lines.push('', t.caption, '');

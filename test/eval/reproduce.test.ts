@@ -72,6 +72,19 @@ test('reproduce smoke: crash, resume, tables from the run folders, nothing rerun
   assert.equal(zs.rows[1].cells['Synthetic D'].values[0], metrics('unictr-s2012').zero_shot['Synthetic D'].auc);
   assert.equal(zs.rows[1].head, 'general');
 
+  // A marker claims "significantly better": never on a column where the focus row is lower.
+  type SumCell = { mean: number; values: number[]; seeds: number[]; mark?: string };
+  type SumRow = { id: string; cells: Record<string, SumCell> };
+  type Sig = { column: string; baseline: string; ttest: { p: number }; delong: { p: number }[] };
+  const focusRow = (t3.rows as SumRow[]).find((r) => r.id === 'unictr')!;
+  for (const s of t3.significance as Sig[]) {
+    const mine = focusRow.cells[s.column]!;
+    const theirs = (t3.rows as SumRow[]).find((r) => r.id === s.baseline)!.cells[s.column]!;
+    const higherEverySeed = mine.seeds.every((seed, i) => mine.values[i]! > theirs.values[theirs.seeds.indexOf(seed)]!);
+    assert.equal((mine.mark ?? '').includes('*'), s.ttest.p < 0.05 && mine.mean > theirs.mean, `${s.column}: * marker`);
+    assert.equal((mine.mark ?? '').includes('†'), higherEverySeed && s.delong.every((d) => d.p < 0.05), `${s.column}: † marker`);
+  }
+
   // DeLong on the pooled predictions equals the independent NumPy/SciPy implementation.
   const overallSig = t3.significance.find((s: { column: string }) => s.column === 'Overall');
   assert.equal(overallSig.baseline, 'dnn');
