@@ -34,10 +34,10 @@ export interface RunContext {
   built: BuiltModels;
 }
 
-/** Dataset, splits and freshly initialised model(s) of an experiment. Dispose `built` after use. */
 /** Which of the dataset's prompts a command needs encoded (default: every split it touches). */
 export type EncodeScope = { split: SplitName; domains: readonly string[] } | 'none';
 
+/** Dataset, splits and freshly initialised model(s) of an experiment. Dispose `built` after use. */
 export async function prepareRun(
   loaded: LoadedExperiment,
   extraDomains: readonly string[] = [],

@@ -129,33 +129,34 @@ export async function loadBackbone(folder: string, opts: LoadBackboneOptions = {
   const isLlama = typeof raw === 'object' && raw !== null && (raw as Record<string, unknown>).model_type === 'llama';
   if (isLlama) return loadLlama(abs, parseLlamaConfig(raw as Record<string, unknown>, cfgFile), tuning, opts);
   const cfg = parseBertConfig(raw, cfgFile);
+  const f = await readFolder(abs, bertWeightSpecs(cfg), bertCandidateNames);
+  const id = `bert-L${cfg.numHiddenLayers}-H${cfg.hiddenSize}-A${cfg.numAttentionHeads}-I${cfg.intermediateSize}-${cfg.hiddenAct}:${f.hash}`;
+  return new BertEncoder(cfg, f.weights, encoderOptions(f.tokenizer, id, tuning, opts));
+}
+
+/** Tokenizer, weights and content hash (weights + tokenizer.json) of a model folder. */
+async function readFolder(abs: string, specs: Parameters<typeof readWeights>[1], names: Parameters<typeof readWeights>[2]) {
   const tokenizer = await BertTokenizer.load(abs);
   const src = openWeights(abs);
-  const weights: EncoderWeights = readWeights(src, bertWeightSpecs(cfg), bertCandidateNames);
+  const weights: EncoderWeights = readWeights(src, specs, names);
   const hash = createHash('sha256').update(src.sha256()).update(readFileSync(path.join(abs, 'tokenizer.json'))).digest('hex').slice(0, 16);
-  const id = `bert-L${cfg.numHiddenLayers}-H${cfg.hiddenSize}-A${cfg.numAttentionHeads}-I${cfg.intermediateSize}-${cfg.hiddenAct}:${hash}`;
-  return new BertEncoder(cfg, weights, {
+  return { tokenizer, weights, hash };
+}
+
+function encoderOptions(tokenizer: BertTokenizer, id: string, tuning: TuningMode, opts: LoadBackboneOptions) {
+  return {
     tuning,
     lora: resolveLoraOptions(opts.lora),
     id,
     seed: opts.seed ?? 0,
-    tokenize: (texts, maxLength) => tokenizer.tokenize(texts, maxLength),
-  });
+    tokenize: (texts: readonly string[], maxLength: number) => tokenizer.tokenize(texts, maxLength),
+  };
 }
 
 async function loadLlama(abs: string, cfg: ReturnType<typeof parseLlamaConfig>, tuning: TuningMode, opts: LoadBackboneOptions): Promise<LlamaEncoder> {
   // Before touching the weights: a 1.3B model is 5.2 GB as float32.
   checkBackboneFits(llamaParamCount(cfg), tuning, abs);
-  const tokenizer = await BertTokenizer.load(abs);
-  const src = openWeights(abs);
-  const weights: EncoderWeights = readWeights(src, llamaWeightSpecs(cfg), llamaCandidateNames);
-  const hash = createHash('sha256').update(src.sha256()).update(readFileSync(path.join(abs, 'tokenizer.json'))).digest('hex').slice(0, 16);
-  const id = `llama-L${cfg.numHiddenLayers}-H${cfg.hiddenSize}-A${cfg.numAttentionHeads}-KV${cfg.numKeyValueHeads}-I${cfg.intermediateSize}-T${cfg.ropeTheta}:${hash}`;
-  return new LlamaEncoder(cfg, weights, {
-    tuning,
-    lora: resolveLoraOptions(opts.lora),
-    id,
-    seed: opts.seed ?? 0,
-    tokenize: (texts, maxLength) => tokenizer.tokenize(texts, maxLength),
-  });
+  const f = await readFolder(abs, llamaWeightSpecs(cfg), llamaCandidateNames);
+  const id = `llama-L${cfg.numHiddenLayers}-H${cfg.hiddenSize}-A${cfg.numAttentionHeads}-KV${cfg.numKeyValueHeads}-I${cfg.intermediateSize}-T${cfg.ropeTheta}:${f.hash}`;
+  return new LlamaEncoder(cfg, f.weights, encoderOptions(f.tokenizer, id, tuning, opts));
 }
