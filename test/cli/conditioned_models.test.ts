@@ -5,10 +5,10 @@
  */
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ROOT, runCli } from '../helpers/cli.js';
+import { ROOT, runCli, writeTinyConfig } from '../helpers/cli.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'unictr-conditioned-'));
 const dataset = path.join(tmp, 'data');
@@ -27,13 +27,11 @@ before(() => {
 
 for (const [name, block] of Object.entries(MODELS)) {
   test(`${name}: train, eval and zero-shot through the CLI`, () => {
-    const cfg = path.join(tmp, `${name}.yaml`);
-    writeFileSync(
-      cfg,
-      `extends: ${path.join(ROOT, 'experiments/tiny-base.yaml')}
-name: ${name}
-dataset_dir: ${dataset}
-model: ${block}
+    const cfg = writeTinyConfig(
+      tmp,
+      name,
+      dataset,
+      `model: ${block}
 train: { optimizer: adam, epochs: 1, batch_size: 64, eval_batch_size: 256, lr: 0.01, patience: 1, bootstrap: 20 }
 `,
     );

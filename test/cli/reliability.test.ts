@@ -22,7 +22,7 @@ import {
 import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
-import { ROOT, runCli, startCli } from '../helpers/cli.js';
+import { ROOT, runCli, startCli, writeTinyConfig } from '../helpers/cli.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'unictr-rel-'));
 // World-readable, so that the read-only case can run as an unprivileged user.
@@ -32,17 +32,14 @@ const BACKEND = ['--backend', 'wasm'];
 const mounts: string[] = [];
 
 function config(name: string, extra = ''): string {
-  const file = path.join(tmp, `${name}.yaml`);
-  writeFileSync(
-    file,
-    `extends: ${path.join(ROOT, 'experiments/tiny-base.yaml')}
-name: ${name}
-dataset_dir: ${dataset}
-model: { name: mmoe, embedding_dim: 8, num_experts: 2, expert_hidden_units: [32], tower_hidden_units: [16] }
+  return writeTinyConfig(
+    tmp,
+    name,
+    dataset,
+    `model: { name: mmoe, embedding_dim: 8, num_experts: 2, expert_hidden_units: [32], tower_hidden_units: [16] }
 train: { optimizer: adam, lr: 0.01, batch_size: 32, epochs: 2, patience: 3, bootstrap: 20 }
 ${extra}`,
   );
-  return file;
 }
 
 /** The one `error:` line of a failed command (and that there is exactly one). */

@@ -2,6 +2,7 @@
  * Runs the real CLI as a child process (as a user would) and captures its output.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -49,4 +50,14 @@ export function needSklearn(t: { skip(message?: string): void }): boolean {
   if (process.env.CI) throw new Error('/usr/bin/python3 cannot import sklearn and numpy, which CI installs (see .ci/run)');
   t.skip('/usr/bin/python3 with scikit-learn is not available');
   return false;
+}
+
+/**
+ * Writes `<dir>/<name>.yaml`: an experiment extending experiments/tiny-base.yaml with its own name and
+ * dataset folder, then `body` (model, train and other blocks as YAML lines). Returns its path.
+ */
+export function writeTinyConfig(dir: string, name: string, dataset: string, body: string): string {
+  const file = path.join(dir, `${name}.yaml`);
+  writeFileSync(file, `extends: ${path.join(ROOT, 'experiments/tiny-base.yaml')}\nname: ${name}\ndataset_dir: ${dataset}\n${body}`);
+  return file;
 }

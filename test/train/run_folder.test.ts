@@ -5,27 +5,24 @@
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
-import { ROOT, runCli, startCli, needSklearn } from '../helpers/cli.js';
+import { ROOT, runCli, startCli, needSklearn, writeTinyConfig } from '../helpers/cli.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'unictr-run-'));
 const dataset = path.join(tmp, 'data');
 
 function config(name: string, extra = ''): string {
-  const file = path.join(tmp, `${name}.yaml`);
-  writeFileSync(
-    file,
-    `extends: ${path.join(ROOT, 'experiments/tiny-base.yaml')}
-name: ${name}
-dataset_dir: ${dataset}
-model: { name: mmoe, embedding_dim: 8, num_experts: 2, expert_hidden_units: [32], tower_hidden_units: [16] }
+  return writeTinyConfig(
+    tmp,
+    name,
+    dataset,
+    `model: { name: mmoe, embedding_dim: 8, num_experts: 2, expert_hidden_units: [32], tower_hidden_units: [16] }
 train: { optimizer: adam, lr: 0.01, batch_size: 32, epochs: 3, patience: 3, bootstrap: 100 }
 ${extra}`,
   );
-  return file;
 }
 
 const BACKEND = ['--backend', 'wasm'];
