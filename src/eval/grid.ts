@@ -90,7 +90,9 @@ export function runStatus(run: PlannedRun): RunStatus {
     return 'stale';
   }
   if (hash !== run.hash) return 'stale';
-  return existsSync(p.metrics) ? 'finished' : 'interrupted';
+  if (existsSync(p.metrics)) return 'finished';
+  // Committed run folders carry no checkpoints: an unfinished one without them starts afresh.
+  return existsSync(p.checkpoints) ? 'interrupted' : 'stale';
 }
 
 /** Trains one run: into an empty folder, or continuing the folder's last checkpoint (`resume`). */

@@ -60,7 +60,8 @@ const STAT = /\.(moving_mean|moving_variance)$/;
 
 /** The DSN variables in a fixed order (the same on both threads): trainable ones, then BatchNorm statistics. */
 export function dsnVariables(model: UniCtr): { trainable: [string, tf.Variable][]; stats: [string, tf.Variable][] } {
-  const dsn = [...model.namedVariables()].filter(([name]) => name.startsWith('dsn.'));
+  // The fitted state normalisation travels with the BatchNorm statistics (the worker's branches read it).
+  const dsn = [...model.namedVariables()].filter(([name]) => name.startsWith('dsn.') || name.startsWith('state_norm.'));
   return { trainable: dsn.filter(([n]) => !STAT.test(n)), stats: dsn.filter(([n]) => STAT.test(n)) };
 }
 

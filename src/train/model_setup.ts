@@ -10,11 +10,12 @@ import type { BatchTensors, CtrModel, TokenStates } from '../model/types.js';
 import type { Backbone } from '../model/backbone/types.js';
 import { log } from '../util/log.js';
 import { sourceOf, type ConfigSource } from '../util/config.js';
-import { ModelFolderError } from '../util/errors.js';
+import { ConfigError, ModelFolderError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { modelKind, createModel } from '../model/registry.js';
 import { createBackbone, createStateEncoder } from '../model/backbone/index.js';
-import { openStateCache, type StateCache } from '../model/backbone/encoder_cache.js';
+import { openStateCache, type StateBatchArrays, type StateCache } from '../model/backbone/encoder_cache.js';
+import { UniCtr } from '../model/unictr/unictr.js';
 import { tokenizeWith, withTruncation } from '../model/backbone/truncation.js';
 import { Progress } from './progress.js';
 import { stateLayers } from '../model/unictr/ladder.js';
@@ -154,6 +155,10 @@ export async function buildModels(
     const tokens: TokensFor = {};
     const caches: StateCache[] = [];
     const states: StatesFor = {};
+    let readTrain: ((rows: Int32Array) => StateBatchArrays) | undefined;
+    if (live && config.model.name === 'unictr' && config.model.state_norm === 'standardize') {
+      throw new ConfigError(`${sourceOf(source, 'model.state_norm')}: key "model.state_norm": "standardize" is fitted on cached frozen states; with backbone.tuning "${config.backbone.tuning}" use "layer_norm" or "none"`);
+    }
     // onnxruntime computes the states when an ONNX export is available (much faster on CPU).
     const newEncoder = async () => withTruncation(await createStateEncoder(config.backbone, backbone), config.backbone.truncation);
     const encoder = live || !encodeOwnSplits ? null! : await newEncoder();
@@ -202,6 +207,7 @@ export async function buildModels(
       rows.forEach((r, i) => (cacheRow[r] = i));
       const cache = await openCache(s, encoder, Array.from(rows, (r) => splits[s].prompt[r]!));
       caches.push(cache);
+      if (s === 'train') readTrain = (want) => cache.read(Int32Array.from(want, (r) => cacheRow[r]!), layers);
       const split = s;
       states[s] = (want) => {
         const idx = Int32Array.from(want, (r) => cacheRow[r]!);
@@ -211,6 +217,7 @@ export async function buildModels(
     }
     // The caches are complete: release the encoder (an onnxruntime session holds its own weights).
     encoder?.dispose?.();
+    if (model instanceof UniCtr && readTrain) fitStateNorm(model, trainIds.flatMap((id) => [...trainRows(id)]), readTrain);
     if (live) {
       // LoRA / full tuning: the backbone runs inside every step on freshly tokenized prompts.
       for (const s of ['train', 'valid', 'test'] as const) tokens[s] = liveTokens(splits[s]);
@@ -321,4 +328,22 @@ export async function buildModels(
     },
     dispose: () => units.forEach((u) => u.model.dispose()),
   };
+}
+
+/** Rows of the training sample `state_norm: standardize` is fitted on (evenly spaced, so deterministic). */
+const STATE_NORM_ROWS = 2048;
+
+/** Fit a Uni-CTR model's state standardisation (if configured) on up to STATE_NORM_ROWS of its training rows. */
+function fitStateNorm(model: UniCtr, rows: readonly number[], read: (rows: Int32Array) => StateBatchArrays): void {
+  if (model.config.state_norm !== 'standardize' || rows.length === 0) return;
+  const sorted = [...rows].sort((a, b) => a - b);
+  const n = Math.min(STATE_NORM_ROWS, sorted.length);
+  const sample = Int32Array.from({ length: n }, (_, i) => sorted[Math.floor((i * sorted.length) / n)]!);
+  // Chunks of 128 rows keep the float32 copy small (128 × 128 tokens × 512 × 4 B = 32 MB a layer).
+  model.fitStateNorm(
+    (function* () {
+      for (let o = 0; o < n; o += 128) yield read(sample.subarray(o, o + 128));
+    })(),
+  );
+  log.info(`state_norm: standardize fitted on ${n.toLocaleString('en-US')} training rows`);
 }

@@ -20,11 +20,14 @@ import { ROOT, runCli } from '../helpers/cli.js';
 // so only float summation of the loss itself may differ.
 const TOL = 1e-5;
 
-test('two-thread step equals the one-thread step: loss, every gradient, BatchNorm statistics', async () => {
+for (const stateNorm of ['none', 'standardize'] as const) test(`two-thread step equals the one-thread step: loss, every gradient, BatchNorm statistics (state_norm ${stateNorm})`, async () => {
   await initBackend({ backend: 'wasm', threads: 1 });
-  const serialModel = tinyModel(['A', 'B', 'C']);
-  const parallelModel = tinyModel(['A', 'B', 'C']);
+  const serialModel = tinyModel(['A', 'B', 'C'], { state_norm: stateNorm });
+  const parallelModel = tinyModel(['A', 'B', 'C'], { state_norm: stateNorm });
   const raw = randomStates(new Rng(5), [5, 3, 7, 2, 6, 4, 7, 1], 7, serialModel.stateLayers.length);
+  // Statistics fitted in the main thread must reach the worker's branches (shifted so they matter).
+  const shifted = { states: raw.layers.map((a) => a.map((v) => 3 * v + 1)), mask: raw.mask };
+  for (const m of [serialModel, parallelModel]) m.fitStateNorm([shifted]);
   // Domain C absent from the batch: its DSN gets no gradient on either path.
   const domains = [0, 0, 0, 1, 1, 1, 1, 0];
   const y = tf.tensor1d([1, 0, 1, 0, 1, 1, 0, 0]);

@@ -21,6 +21,8 @@ const sets = [
   '--set', 'domains.zero_shot=[Synthetic D]',
   '--set', 'train.epochs=2',
   '--set', 'train.max_train_rows=320',
+  // Fitted state statistics must survive the checkpoint: eval, zero-shot, add-domain and resume read them back.
+  '--set', 'model.state_norm=standardize',
 ];
 
 before(() => {
@@ -75,6 +77,9 @@ test('predict writes CSV and Arrow probabilities', () => {
 
 test('add-domain trains only the new DSN and scores its test rows', () => {
   const bestBefore = loadCheckpoint(path.join(run, 'checkpoints/model/best'));
+  const fitted = Object.entries(bestBefore.variables).filter(([n]) => n.startsWith('state_norm.'));
+  assert.equal(fitted.length, 4, 'state_norm statistics of H0 and H2 in the checkpoint');
+  assert.ok(fitted.every(([n, v]) => v.values.some((x: number) => x !== (n.endsWith('variance') ? 1 : 0))), 'fitted, not the initial values');
   const r = runCli(['add-domain', '--run', run, '--domain', 'Synthetic C', '--set', 'train.epochs=1', '--json', ...common]);
   assert.equal(r.code, 0, r.stderr);
   const out = JSON.parse(r.stdout);

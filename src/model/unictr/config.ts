@@ -38,10 +38,12 @@ export const UniCtrConfigSchema = z
      */
     tower_norm: z.enum(['batch_norm', 'layer_norm', 'none']).default('batch_norm'),
     /**
-     * Normalise every backbone state token over its features before the branches read it
-     * (parameter-free, per token): `none` (reference) or `layer_norm`.
+     * Normalise the backbone states before the branches read them: `none` (reference),
+     * `layer_norm` (every token over its features, parameter-free) or `standardize` (every feature
+     * with its mean and variance over the real tokens of the training rows, fitted once before
+     * training and kept in the checkpoint as `state_norm.H<l>.moving_mean|moving_variance`).
      */
-    state_norm: z.enum(['none', 'layer_norm']).default('none'),
+    state_norm: z.enum(['none', 'layer_norm', 'standardize']).default('none'),
     /** Weight of the current batch in BatchNorm running statistics (PyTorch convention). */
     batch_norm_momentum: z.number().gt(0).max(1).default(0.1),
     batch_norm_epsilon: z.number().gt(0).default(1e-5),

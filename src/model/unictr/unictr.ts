@@ -75,6 +75,8 @@ export class UniCtr implements CtrModel {
   private readonly domainList: string[] = [];
   private readonly dsns: OwnedBranch[] = [];
   private readonly general: OwnedBranch;
+  /** `state_norm: standardize`: per state layer, the training tokens' feature means and variances. */
+  private readonly stateNorm?: { store: VariableStore; mean: tf.Variable[]; variance: tf.Variable[] };
   private readonly seed: number;
   private readonly backbone?: Backbone;
   private readonly fallbackRng: Rng;
@@ -95,7 +97,55 @@ export class UniCtr implements CtrModel {
     }
     const store = new VariableStore(new Rng(branchSeed(opts.seed, 'general')), 'general.');
     this.general = { store, net: createGeneralNetwork(store, opts.hiddenSize, opts.numLayers, opts.config) };
+    if (opts.config.state_norm === 'standardize') {
+      const ns = new VariableStore(new Rng(0), 'state_norm.');
+      const d = opts.hiddenSize;
+      this.stateNorm = {
+        store: ns,
+        mean: this.stateLayers.map((l) => ns.zeros(`H${l}.moving_mean`, [d], false)),
+        variance: this.stateLayers.map((l) => ns.constant(`H${l}.moving_variance`, [d], 1, false)),
+      };
+    }
     for (const d of opts.domains) this.addDomain(d);
+  }
+
+  /**
+   * Fit `state_norm: standardize` to a sample of training rows, given in chunks: each holds one
+   * [rows, seq, d] array per state layer (in stateLayers order) and a [rows, seq] mask of real
+   * tokens. Float64 sums, population variance. A no-op for other state_norm settings.
+   */
+  fitStateNorm(chunks: Iterable<{ states: readonly Float32Array[]; mask: Float32Array }>): void {
+    if (!this.stateNorm) return;
+    const d = this.hiddenSize;
+    const L = this.stateLayers.length;
+    const sum = Array.from({ length: L }, () => new Float64Array(d));
+    const sq = Array.from({ length: L }, () => new Float64Array(d));
+    let tokens = 0;
+    for (const { states, mask } of chunks) {
+      if (states.length !== L) throw new DataError(`state_norm: expected ${L} state layers (${this.stateLayers.join(', ')}), got ${states.length}`);
+      for (let t = 0; t < mask.length; t++) {
+        if (!(mask[t]! > 0)) continue;
+        tokens++;
+        states.forEach((h, i) => {
+          const s1 = sum[i]!;
+          const s2 = sq[i]!;
+          for (let j = 0, o = t * d; j < d; j++) {
+            const x = h[o + j]!;
+            s1[j] += x;
+            s2[j] += x * x;
+          }
+        });
+      }
+    }
+    if (tokens === 0) throw new DataError('state_norm: standardize needs training rows with real tokens, got none');
+    for (let i = 0; i < L; i++) {
+      const mean = Float32Array.from(sum[i]!, (v) => v / tokens);
+      const variance = Float32Array.from(sq[i]!, (v, j) => Math.max(v / tokens - mean[j]! * mean[j]!, 0));
+      tf.tidy(() => {
+        this.stateNorm!.mean[i]!.assign(tf.tensor1d(mean));
+        this.stateNorm!.variance[i]!.assign(tf.tensor1d(variance));
+      });
+    }
   }
 
   get domains(): readonly string[] {
@@ -149,6 +199,7 @@ export class UniCtr implements CtrModel {
   namedVariables(): Map<string, tf.Variable> {
     const out = new Map<string, tf.Variable>();
     for (const b of [this.general, ...this.dsns]) for (const [k, v] of b.store.named()) out.set(k, v);
+    if (this.stateNorm) for (const [k, v] of this.stateNorm.store.named()) out.set(k, v);
     if (this.backbone && this.backbone.tuning !== 'frozen') {
       for (const [k, v] of this.backbone.namedVariables()) out.set(`backbone.${k}`, v);
     }
@@ -163,6 +214,7 @@ export class UniCtr implements CtrModel {
       trainable += b.store.count(false);
       total += b.store.count(true);
     }
+    total += this.stateNorm?.store.count(true) ?? 0;
     return { trainable, total };
   }
 
@@ -290,6 +342,9 @@ export class UniCtr implements CtrModel {
         const { mean, variance } = tf.moments(h, 2, true);
         return tf.div(tf.sub(h, mean), tf.sqrt(tf.add(variance, this.config.layer_norm_epsilon))) as tf.Tensor3D;
       });
+    } else if (this.stateNorm) {
+      const { mean, variance } = this.stateNorm;
+      states = states.map((h, i) => tf.mul(tf.sub(h, mean[i]!), tf.rsqrt(tf.add(variance[i]!, this.config.layer_norm_epsilon))) as tf.Tensor3D);
     }
     const [n, t] = mask.shape;
     return { states, mask, keyBias: tf.reshape(additiveMask(mask), [n, 1, 1, t]) as tf.Tensor4D };
@@ -312,6 +367,7 @@ export class UniCtr implements CtrModel {
 
   dispose(): void {
     for (const b of [this.general, ...this.dsns]) b.store.dispose();
+    this.stateNorm?.store.dispose();
   }
 
   /** Parameters of a model with these sizes (head only), without building it. */

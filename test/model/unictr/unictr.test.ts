@@ -13,7 +13,7 @@ import { UniCtr } from '../../../src/model/unictr/unictr.js';
 import { uniCtrConfig, UniCtrConfigSchema } from '../../../src/model/unictr/config.js';
 import { parseConfig } from '../../../src/util/config.js';
 import {
-  D, L, disposeBatch, makeBatch, randomStates, sameArray, snapshot, tinyModel, toTokenStates, type RawStates,
+  D, L, disposeBatch, makeBatch, randn, randomStates, sameArray, snapshot, tinyModel, toTokenStates, type RawStates,
 } from './helpers.js';
 
 before(async () => {
@@ -372,5 +372,50 @@ test('outputBiases: one bias per DSN plus the general network', () => {
   const model = tinyModel(['a', 'b', 'c']);
   assert.equal(model.outputBiases().length, 4);
   assert.ok(model.outputBiases().every((v) => v.size === 1));
+  model.dispose();
+});
+
+test('state_norm standardize: fitted mean and variance over real tokens only; logits invariant to a per-feature affine map of the states', () => {
+  const rng = new Rng(8);
+  const model = tinyModel(['a'], { state_norm: 'standardize' });
+  const raw = randomStates(rng, [4, 2, 6], 6, model.stateLayers.length);
+  // Padding holds large values: the fit must not see them.
+  raw.layers.forEach((a) => raw.mask.forEach((m, t) => m === 0 && a.fill(1e3, t * D, (t + 1) * D)));
+  const shift = randn(rng, D, 5);
+  const scale = Float32Array.from(randn(rng, D), (v) => 0.5 + Math.abs(v) * 3);
+  const mapped = { ...raw, layers: raw.layers.map((a) => a.map((v, i) => v * scale[i % D]! + shift[i % D]!)) };
+  const fitted = (r: RawStates) => {
+    // Two chunks of rows, as the run setup reads them from the cache.
+    const rows = (from: number, to: number) => ({ states: r.layers.map((a) => a.subarray(from * r.t * D, to * r.t * D)), mask: r.mask.subarray(from * r.t, to * r.t) });
+    model.fitStateNorm([rows(0, 2), rows(2, 3)]);
+    const named = model.namedVariables();
+    return model.stateLayers.map((l) => [named.get(`state_norm.H${l}.moving_mean`)!, named.get(`state_norm.H${l}.moving_variance`)!].map((v) => Array.from(v.dataSync())));
+  };
+  const score = (r: RawStates) => {
+    const b = makeBatch([0, 0, 0], toTokenStates(r));
+    const out = model.forward(b, { training: false });
+    const v = Array.from(out.logits.dataSync());
+    tf.dispose([out.logits, ...(out.auxLogits ?? [])]);
+    disposeBatch(b);
+    return v;
+  };
+  const stats = fitted(raw);
+  // Reference: two-pass mean and variance over the masked tokens, in float64.
+  raw.layers.forEach((a, i) => {
+    for (let j = 0; j < D; j++) {
+      const xs: number[] = [];
+      raw.mask.forEach((m, t) => m > 0 && xs.push(a[t * D + j]!));
+      const mu = xs.reduce((p, x) => p + x, 0) / xs.length;
+      const va = xs.reduce((p, x) => p + (x - mu) ** 2, 0) / xs.length;
+      assert.ok(Math.abs(stats[i]![0]![j]! - mu) < 1e-5, `H${model.stateLayers[i]} mean[${j}]`);
+      assert.ok(Math.abs(stats[i]![1]![j]! - va) < 1e-4 * Math.max(1, va), `H${model.stateLayers[i]} variance[${j}]`);
+    }
+  });
+  const a = score(raw);
+  fitted(mapped);
+  const b = score(mapped);
+  a.forEach((x, i) => assert.ok(Math.abs(x - b[i]!) < 1e-3, `row ${i}: ${x} vs ${b[i]}`));
+  assert.ok(model.paramCount().total - model.paramCount().trainable >= 2 * model.stateLayers.length * D, 'statistics counted as non-trainable');
+  assert.throws(() => model.fitStateNorm([{ states: raw.layers.slice(1), mask: raw.mask }]), /expected 2 state layers|expected \d+ state layers/);
   model.dispose();
 });
