@@ -7,6 +7,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Field, FixedSizeList, Float32, Int32, makeData, RecordBatch, Schema, Struct, Table, Utf8, tableToIPC, type Data } from 'apache-arrow';
+import { TRUNCATIONS, withTruncation, type Truncation } from '../../model/backbone/truncation.js';
 import { createStateEncoder, type BackboneSpec, type StateEngine } from '../../model/backbone/index.js';
 import type { StateEncoder } from '../../model/backbone/encoder_cache.js';
 import { CliArgsError, DataError } from '../../util/errors.js';
@@ -21,6 +22,7 @@ interface EmbedArgs extends GlobalArgs {
   format?: 'arrow' | 'json';
   'all-layers': boolean;
   'max-length': number;
+  truncation: Truncation;
   'batch-size': number;
   engine: StateEngine;
 }
@@ -139,6 +141,11 @@ export const embedCommand: UnictrCommand<EmbedArgs> = {
       })
       .option('max-length', { type: 'number', default: 128, describe: 'tokens per text (longer texts are truncated)' })
       .option('batch-size', { type: 'number', default: 32, describe: 'texts per encoder call' })
+      .option('truncation', {
+        choices: TRUNCATIONS,
+        default: 'right' as const,
+        describe: 'how longer texts are cut: right (keep the start) or middle (keep the first quarter and the end), as backbone.truncation',
+      })
       .option('engine', {
         choices: ['auto', 'onnx', 'tfjs'] as const,
         default: 'auto' as const,
@@ -152,7 +159,7 @@ export const embedCommand: UnictrCommand<EmbedArgs> = {
     }
     const texts = readTexts(args.text);
     await startBackend(args);
-    const encoder = await createStateEncoder(modelSpec(args.model), undefined, args.engine);
+    const encoder = withTruncation(await createStateEncoder(modelSpec(args.model), undefined, args.engine), args.truncation);
     try {
       const r = await embedTexts(encoder, texts, { maxLength: args['max-length'], batchSize: args['batch-size'], allLayers: args['all-layers'] });
       const d = encoder.hiddenSize;
