@@ -84,6 +84,30 @@ describe('unictr embed', { concurrency: true }, () => {
     });
   });
 
+  it('--truncation middle keeps the start and the end of a long text, right keeps the start', async () => {
+    const long = path.join(dir, 'long.txt');
+    writeFileSync(long, 'one two three four five six seven eight nine ten eleven twelve thirteen\n');
+    const ids = async (name: string, extra: string[]): Promise<number[]> => {
+      const out = path.join(dir, `${name}.json`);
+      const r = await run(['embed', '--model', TINY_BERT, '--text', long, '--out', out, '--all-layers', '--backend', 'cpu', ...extra]);
+      assert.equal(r.code, 0, r.stderr);
+      return JSON.parse(readFileSync(out, 'utf8')).input_ids[0];
+    };
+    const full = await ids('full', ['--max-length', '64']);
+    const right = await ids('right', ['--max-length', '8']);
+    const middle = await ids('middle', ['--max-length', '8', '--truncation', 'middle']);
+    assert.ok(full.length > 8);
+    assert.equal(right.length, 8);
+    assert.equal(middle.length, 8);
+    assert.equal(middle[0], full[0]);
+    assert.deepEqual(middle.slice(-3), full.slice(-3), 'middle keeps the end');
+    assert.deepEqual(right.slice(0, 6), full.slice(0, 6), 'right keeps the start');
+    assert.notDeepEqual(right.slice(-3, -1), full.slice(-3, -1));
+    const bad = await run(['embed', '--model', TINY_BERT, '--text', long, '--out', path.join(dir, 'x.json'), '--truncation', 'left']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /truncation/);
+  });
+
   it('fails with exit code 2 and the path when the text file is missing', async () => {
     const missing = path.join(dir, 'nope.txt');
     const r = await run(['embed', '--model', 'use-lite', '--text', missing, '--out', path.join(dir, 'x.json')]);
