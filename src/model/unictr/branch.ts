@@ -39,7 +39,7 @@ export class Branch implements BranchNet {
   ) {
     this.ladder = cfg.ladder === 'none' ? null : new LadderStack(store.scope('ladder'), d, numLayers, cfg);
     const gateDim = this.ladder && cfg.gate_input === 'concat' ? 2 * d : d;
-    this.gate = new AttentionGate(store.scope('gate'), gateDim, cfg.gate_hidden ?? gateDim);
+    this.gate = new AttentionGate(store.scope('gate'), gateDim, cfg.gate_hidden ?? gateDim, cfg.gate_query_init);
     this.tower = new Tower(store.scope('tower'), gateDim, cfg);
   }
 

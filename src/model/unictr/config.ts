@@ -27,6 +27,11 @@ export const UniCtrConfigSchema = z
     ladder_dropout: z.number().min(0).max(0.99).default(0.2),
     /** Gate input: ladder output + HL (`sum`) or their concatenation (`concat`, width 2d). */
     gate_input: z.enum(GATE_INPUTS).default('sum'),
+    /**
+     * Initial gate query q: `glorot` (reference) or `zeros`, which starts every gate as a masked
+     * mean over the tokens (uniform softmax) instead of a fixed random emphasis on some tokens.
+     */
+    gate_query_init: z.enum(['glorot', 'zeros']).default('glorot'),
     /** Width of W in score_t = q·tanh(W x_t + b); null = the gate's input width. */
     gate_hidden: z.number().int().min(1).nullable().default(null),
     /** Tower MLP hidden sizes, each Linear → BatchNorm → ReLU → Dropout. */

@@ -17,9 +17,10 @@ export class AttentionGate {
     store: VariableStore,
     readonly inputDim: number,
     readonly hidden: number = inputDim,
+    queryInit: 'glorot' | 'zeros' = 'glorot',
   ) {
     this.proj = new Linear(store.scope('proj'), inputDim, hidden);
-    this.query = store.glorot('query', [hidden, 1]);
+    this.query = queryInit === 'zeros' ? store.zeros('query', [hidden, 1]) : store.glorot('query', [hidden, 1]);
   }
 
   /** x: [n, t, din], mask: [n, t] → token weights [n, t] (0 on padding). */

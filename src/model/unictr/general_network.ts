@@ -17,7 +17,7 @@ class PooledGeneral implements BranchNet {
   private readonly tower: Tower;
 
   constructor(store: VariableStore, d: number, cfg: UniCtrConfig) {
-    this.gate = cfg.general_pooling === 'attention' ? new AttentionGate(store.scope('gate'), d, cfg.gate_hidden ?? d) : null;
+    this.gate = cfg.general_pooling === 'attention' ? new AttentionGate(store.scope('gate'), d, cfg.gate_hidden ?? d, cfg.gate_query_init) : null;
     this.tower = new Tower(store.scope('tower'), d, cfg);
   }
 

@@ -148,6 +148,26 @@ test('attention gate matches score_t = q·tanh(W x_t + b) with a softmax over re
   store.dispose();
 });
 
+test('gate_query_init zeros: the gate starts as the masked mean over real tokens, and its query still learns', () => {
+  const rng = new Rng(31);
+  const [n, t, d] = [3, 5, 6];
+  const x = tf.tensor3d(randn(rng, n * t * d, 3), [n, t, d]);
+  const mask = tf.tensor2d(maskArray([5, 2, 4], t), [n, t]);
+  const store = new VariableStore(new Rng(2), 'g.');
+  const gate = new AttentionGate(store, d, 4, 'zeros');
+  const query = [...store.named()].find(([k]) => k.endsWith('query'))![1];
+  const pooled = gate.apply(x, mask);
+  const mean = maskedMeanPool(x, mask);
+  close(pooled.dataSync(), mean.dataSync(), 1e-5, 'pooled vs masked mean');
+  const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(gate.apply(x, mask))) as tf.Scalar, [query]);
+  const gq = grads[query.name]!;
+  assert.ok(Math.max(...Array.from(gq.dataSync(), Math.abs)) > 1e-6, 'the zero query gets a gradient');
+  const glorot = new AttentionGate(new VariableStore(new Rng(2), 'h.'), d, 4);
+  const other = glorot.apply(x, mask);
+  assert.ok(Array.from(other.dataSync()).some((v, i) => Math.abs(v - mean.dataSync()[i]!) > 1e-3), 'a Glorot query is not a plain mean');
+  tf.dispose([x, mask, pooled, mean, other, value, ...Object.values(grads)]);
+});
+
 test('self-attention attends across the tokens of each sample only, with padded keys masked', () => {
   const rng = new Rng(4);
   const store = new VariableStore(rng, 'attn.');
