@@ -1,7 +1,7 @@
 /**
  * One Uni-CTR branch: ladder → gate → tower. Each domain-specific network (DSN) is one branch, and
  * so is the default general network; branches share nothing.
- * Variables under the branch scope: `ladder.*`, `gate.*`, `tower.*`.
+ * Variables under the branch scope: `ladder.*`, `gate.*`, `tower.*` (and `ladder_scale` for gate_input scaled_sum).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { VariableStore } from '../layers/variable_store.js';
@@ -30,6 +30,8 @@ export class Branch implements BranchNet {
   private readonly ladder: LadderStack | null;
   private readonly gate: AttentionGate;
   private readonly tower: Tower;
+  /** `gate_input: scaled_sum`: the ladder output's weight α ([1], starts at 0). */
+  private readonly ladderScale: tf.Variable | null;
 
   constructor(
     store: VariableStore,
@@ -41,6 +43,7 @@ export class Branch implements BranchNet {
     const gateDim = this.ladder && cfg.gate_input === 'concat' ? 2 * d : d;
     this.gate = new AttentionGate(store.scope('gate'), gateDim, cfg.gate_hidden ?? gateDim, cfg.gate_query_init);
     this.tower = new Tower(store.scope('tower'), gateDim, cfg);
+    this.ladderScale = this.ladder && cfg.gate_input === 'scaled_sum' ? store.zeros('ladder_scale', [1]) : null;
   }
 
   apply(input: BranchInput, opts: ForwardOptions): tf.Tensor1D {
@@ -49,7 +52,8 @@ export class Branch implements BranchNet {
       let gateIn = hl;
       if (this.ladder) {
         const out = this.ladder.apply(input.states.slice(0, this.ladder.layers.length), input.keyBias, opts);
-        gateIn = this.cfg.gate_input === 'sum' ? tf.add(out, hl) : tf.concat([out, hl], 2);
+        gateIn =
+          this.cfg.gate_input === 'concat' ? tf.concat([out, hl], 2) : tf.add(this.ladderScale ? tf.mul(out, this.ladderScale) : out, hl);
       }
       return this.tower.apply(this.gate.apply(gateIn, input.mask), opts);
     });
@@ -60,7 +64,8 @@ export class Branch implements BranchNet {
     return (
       LadderStack.paramCount(d, numLayers, cfg) +
       AttentionGate.paramCount(gateDim, cfg.gate_hidden ?? gateDim) +
-      Tower.paramCount(gateDim, cfg.tower_hidden, false, cfg.tower_norm)
+      Tower.paramCount(gateDim, cfg.tower_hidden, false, cfg.tower_norm) +
+      (cfg.ladder !== 'none' && cfg.gate_input === 'scaled_sum' ? 1 : 0)
     );
   }
 }

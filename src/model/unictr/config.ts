@@ -5,7 +5,7 @@
 import { z } from 'zod';
 
 export const LADDER_KINDS = ['bottleneck', 'plain_attention', 'none'] as const;
-export const GATE_INPUTS = ['sum', 'concat'] as const;
+export const GATE_INPUTS = ['sum', 'concat', 'scaled_sum'] as const;
 export const GENERAL_NETWORKS = ['ladder', 'pooled'] as const;
 export const GENERAL_POOLINGS = ['attention', 'mean'] as const;
 
@@ -25,7 +25,11 @@ export const UniCtrConfigSchema = z
     ladder_heads: z.number().int().min(1).default(2),
     /** Dropout after the down-projection and after the up-projection. */
     ladder_dropout: z.number().min(0).max(0.99).default(0.2),
-    /** Gate input: ladder output + HL (`sum`) or their concatenation (`concat`, width 2d). */
+    /**
+     * Gate input: ladder output + HL (`sum`), their concatenation (`concat`, width 2d), or
+     * HL + α · ladder output with a learned scalar α starting at 0 (`scaled_sum`: the branch starts
+     * as the no-ladder model and takes in the ladder as far as training finds it useful).
+     */
     gate_input: z.enum(GATE_INPUTS).default('sum'),
     /**
      * Initial gate query q: `glorot` (reference) or `zeros`, which starts every gate as a masked

@@ -419,3 +419,28 @@ test('state_norm standardize: fitted mean and variance over real tokens only; lo
   assert.throws(() => model.fitStateNorm([{ states: raw.layers.slice(1), mask: raw.mask }]), /expected 2 state layers|expected \d+ state layers/);
   model.dispose();
 });
+
+test('gate_input scaled_sum: the ladder input does not move the logits at initialisation (α = 0), and α learns', () => {
+  const model = tinyModel(['a', 'b'], { gate_input: 'scaled_sum' });
+  const rng = new Rng(12);
+  const raw = randomStates(rng, [4, 3, 5], 5, model.stateLayers.length);
+  // Every state but HL feeds the ladder only.
+  const changed = { ...raw, layers: raw.layers.map((a, i) => (i === raw.layers.length - 1 ? a : randn(rng, a.length, 5))) };
+  const score = (r: RawStates) => {
+    const b = makeBatch([0, 1, 0], toTokenStates(r));
+    const out = model.forward(b, { training: false });
+    const v = [...Array.from(out.logits.dataSync()), ...(out.auxLogits ?? []).flatMap((t) => Array.from(t.dataSync()))];
+    tf.dispose([out.logits, ...(out.auxLogits ?? [])]);
+    disposeBatch(b);
+    return v;
+  };
+  assert.deepEqual(score(changed), score(raw));
+  const names = [...model.namedVariables().keys()].filter((k) => k.endsWith('ladder_scale'));
+  assert.deepEqual(names.sort(), ['dsn.0.ladder_scale', 'dsn.1.ladder_scale', 'general.ladder_scale']);
+  const got = adamStep(model, [0, 1, 0], raw, [1, 0, 0]);
+  assert.ok(got.has('dsn.0.ladder_scale') && got.has('general.ladder_scale'), 'α gets a gradient');
+  const after = score(changed);
+  const before = score(raw);
+  assert.ok(after.some((x, i) => Math.abs(x - before[i]!) > 1e-6), 'after a step the ladder input matters');
+  model.dispose();
+});
