@@ -170,7 +170,10 @@ const headers = readdirSync(cacheDir)
 const encodedRows = headers.reduce((a, h) => a + h.rows, 0);
 const encodeSeconds = headers.reduce((a, h) => a + h.build_seconds, 0);
 const predictedExact = headers.reduce((a, h) => a + cacheBytes(h.dtype, h.hidden_size, h.layers.length, h.rows, h.total_tokens), 0);
-const printed = cacheNeeds(readFileSync(encLog, 'utf8'));
+const encOutput = readFileSync(encLog, 'utf8');
+const printed = cacheNeeds(encOutput);
+// Which engine encoded (onnxruntime when it loads, else tfjs), as the trainer announced it.
+const engine = /state encoder: ([^\n]*)/.exec(encOutput)?.[1] ?? null;
 const size = folderSize(cacheDir);
 const cacheDisk = size.du ?? size.apparent;
 
@@ -229,6 +232,7 @@ const result = {
     peak_rss_bytes: prep.peakRssBytes,
   },
   encode: {
+    engine,
     rows: encodedRows,
     cache_build_s: encodeSeconds,
     prompts_per_s: encodedRows / encodeSeconds,
