@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { ROOT, runCli } from '../helpers/cli.js';
+import { ROOT, runCli, writeTinyConfig } from '../helpers/cli.js';
 import { initBackend } from '../../src/runtime/backend.js';
 import { createStateEncoder } from '../../src/model/backbone/index.js';
 import { openStateCache } from '../../src/model/backbone/encoder_cache.js';
@@ -24,6 +24,8 @@ const TINY_BERT = path.join(ROOT, 'test/fixtures/tiny-bert');
 const STATE_TOL = 1e-4;
 /** Metrics of two runs whose states differ only by that rounding. */
 const METRIC_TOL = 1e-4;
+/** A CLI training run on a heavily shared machine can take minutes. */
+const SLOW = 1_200_000;
 
 test('streamed states equal the float32 cache; an announced batch that is not asked for is dropped', async () => {
   const prompts = ['a short prompt', 'a somewhat longer prompt about a red bicycle and its brand', 'x', 'the user bought three books and a lamp'];
@@ -70,15 +72,16 @@ test('backbone.cache=none trains to the metrics of the float32 cache and writes 
     '--set', 'domains.train=[Synthetic A, Synthetic B]',
     '--set', 'domains.zero_shot=[Synthetic D]',
     '--set', 'train.epochs=2',
-    '--set', 'train.max_train_rows=192',
+    '--set', 'train.max_train_rows=96',
+    '--set', 'train.workers=1',
     // Fitted from the training rows' states: read through the encoder with cache none.
     '--set', 'model.state_norm=standardize',
     '--backend', 'wasm',
   ];
-  const cached = runCli(['train', ...common, '--out', path.join(tmp, 'fp32'), '--set', `backbone.cache_dir=${path.join(tmp, 'cache-fp32')}`, '--set', 'backbone.cache_dtype=fp32']);
+  const cached = runCli(['train', ...common, '--out', path.join(tmp, 'fp32'), '--set', `backbone.cache_dir=${path.join(tmp, 'cache-fp32')}`, '--set', 'backbone.cache_dtype=fp32'], { timeoutMs: SLOW });
   assert.equal(cached.code, 0, cached.stderr);
   const noneDir = path.join(tmp, 'cache-none');
-  const streamed = runCli(['train', ...common, '--out', path.join(tmp, 'none'), '--set', `backbone.cache_dir=${noneDir}`, '--set', 'backbone.cache=none']);
+  const streamed = runCli(['train', ...common, '--out', path.join(tmp, 'none'), '--set', `backbone.cache_dir=${noneDir}`, '--set', 'backbone.cache=none'], { timeoutMs: SLOW });
   assert.equal(streamed.code, 0, streamed.stderr);
   assert.ok(existsSync(path.join(tmp, 'cache-fp32')), 'the disk run built its cache');
   assert.ok(!existsSync(noneDir), 'cache none writes no cache folder');
@@ -101,6 +104,32 @@ test('backbone.cache=none trains to the metrics of the float32 cache and writes 
     }
   }
   assert.equal(compared, 6);
+  // A scoring command of the run re-encodes through the worker too, and reproduces the metrics.
+  const ev = runCli(['eval', '--run', path.join(tmp, 'none'), '--json', '--backend', 'wasm']);
+  assert.equal(ev.code, 0, ev.stderr);
+  assert.deepEqual(JSON.parse(ev.stdout).test, b.test);
+  assert.ok(!existsSync(noneDir), 'eval writes no cache folder either');
+});
+
+test('the pooled_lr states baseline trains with backbone.cache=none to the metrics of the float32 cache', () => {
+  const cfg = writeTinyConfig(
+    tmp,
+    'pooled',
+    path.join(tmp, 'data'),
+    `model:\n  name: pooled_lr\nbackbone:\n  kind: hf\n  path: ${TINY_BERT}\n  max_length: 64\ndomains:\n  train: [Synthetic A, Synthetic B]\n  zero_shot: [Synthetic D]\ntrain:\n  epochs: 1\n  max_train_rows: 96\n`,
+  );
+  const run = (name: string, sets: string[]) => {
+    const r = runCli(['train', '--config', cfg, '--out', path.join(tmp, name), '--backend', 'wasm', '--set', `backbone.cache_dir=${path.join(tmp, `cache-${name}`)}`, ...sets], { timeoutMs: SLOW });
+    assert.equal(r.code, 0, r.stderr);
+    return JSON.parse(readFileSync(path.join(tmp, name, 'metrics.json'), 'utf8'));
+  };
+  const a = run('pooled-fp32', ['--set', 'backbone.cache_dtype=fp32']);
+  const b = run('pooled-none', ['--set', 'backbone.cache=none']);
+  assert.ok(!existsSync(path.join(tmp, 'cache-pooled-none')), 'cache none writes no cache folder');
+  for (const [domain, m] of Object.entries(a.test as Record<string, { auc: number; logloss: number }>)) {
+    assert.ok(Math.abs(m.auc - b.test[domain].auc) <= METRIC_TOL, `${domain} AUC: cache ${m.auc}, none ${b.test[domain].auc}`);
+    assert.ok(Math.abs(m.logloss - b.test[domain].logloss) <= METRIC_TOL, `${domain} logloss: cache ${m.logloss}, none ${b.test[domain].logloss}`);
+  }
 });
 
 test('a bad backbone.cache value is a config error naming the key', () => {
