@@ -26,6 +26,12 @@ export const BackboneConfigSchema = z
     max_length: z.number().int().positive().default(128),
     /** Where prompts longer than max_length are cut: keep the start (`right`) or start + end (`middle`). */
     truncation: z.enum(['right', 'middle']).default('right'),
+    /**
+     * Frozen states: `disk` encodes every split once into a cache under cache_dir and reads it back;
+     * `none` writes nothing and encodes each batch's rows when it is needed (every epoch again),
+     * for data whose cache would not fit.
+     */
+    cache: z.enum(['disk', 'none']).default('disk'),
     /** Folder of the frozen-state cache (relative to the working directory). */
     cache_dir: z.string().default('.cache/states'),
     /**

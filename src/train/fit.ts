@@ -36,6 +36,11 @@ export interface RowSource {
   states?: (rows: Int32Array) => TokenStates;
   /** Token ids for a live (LoRA / fully tuned) backbone. */
   tokens?: (rows: Int32Array) => BatchTensors['tokens'];
+  /**
+   * Rows whose states will be asked for next: a source that encodes states on the fly
+   * (backbone.cache: none) starts on them while the current batch trains. Only a hint.
+   */
+  prefetch?: (rows: Int32Array) => void;
 }
 
 export interface EpochRecord {
@@ -121,8 +126,10 @@ export async function predictRows(
 ): Promise<Float64Array> {
   const out = new Float64Array(src.rows.length);
   let o = 0;
-  for (const rows of chunks(src.rows, batchSize)) {
+  const parts = [...chunks(src.rows, batchSize)];
+  for (const [k, rows] of parts.entries()) {
     const batch = makeBatch(src.split, rows, towerOf, src.states?.(rows), src.tokens?.(rows));
+    if (k + 1 < parts.length) src.prefetch?.(parts[k + 1]!);
     try {
       const probs = tf.tidy(() => tf.sigmoid(model.forward(batch, { training: false, head }).logits));
       // Async: webgpu has no synchronous readback under Node.
@@ -343,13 +350,15 @@ export async function fit(opts: FitOptions): Promise<FitResult> {
     let accGrads: Map<string, tf.Tensor> | null = null;
     let accCount = 0;
 
+    // Rows grouped by domain: each domain network then reads one contiguous slice (the same
+    // batch, just ordered; gathers of scattered rows are much slower on wasm).
+    const rowsOfBatch = (b: number) =>
+      sortByDomain(Int32Array.from(order.subarray(b * bs, Math.min(order.length, (b + 1) * bs)), (p) => opts.train.rows[p]!), opts.train.split.domainId);
     while (state.batch_in_epoch < nBatches) {
       const b = state.batch_in_epoch;
-      const positions = order.subarray(b * bs, Math.min(order.length, (b + 1) * bs));
-      // Rows grouped by domain: each domain network then reads one contiguous slice (the same
-      // batch, just ordered; gathers of scattered rows are much slower on wasm).
-      const rows = sortByDomain(Int32Array.from(positions, (p) => opts.train.rows[p]!), opts.train.split.domainId);
+      const rows = rowsOfBatch(b);
       const batch = makeBatch(opts.train.split, rows, opts.towerOf, opts.train.states?.(rows), opts.train.tokens?.(rows));
+      if (opts.train.prefetch && b + 1 < nBatches) opts.train.prefetch(rowsOfBatch(b + 1));
       const labels = tf.tensor1d(labelsOf(opts.train.split, rows));
       const dropoutSeed = rng.seed();
       let lossValue: number;

@@ -24,6 +24,7 @@ import type { Experiment } from './experiment.js';
 import { predictRows, validationAuc, type RowSource } from './fit.js';
 import { labelsOf, rowsOfDomains } from './batches.js';
 import { auc } from './metrics.js';
+import { StateStream } from './state_stream.js';
 
 export interface TrainUnit {
   /** Checkpoint subfolder under checkpoints/. */
@@ -66,6 +67,7 @@ export interface EncodeOnly {
 
 type StatesFor = Partial<Record<SplitName, (rows: Int32Array) => TokenStates>>;
 type TokensFor = Partial<Record<SplitName, (rows: Int32Array) => BatchTensors['tokens']>>;
+type PrefetchFor = Partial<Record<SplitName, (rows: Int32Array) => void>>;
 
 /**
  * Training rows of one domain under `train.max_train_rows`: the cap is shared among the run's
@@ -91,12 +93,14 @@ function sourceFactory(
   states: StatesFor,
   trainRows: (id: number) => Int32Array,
   tokens: TokensFor = {},
+  prefetch: PrefetchFor = {},
 ) {
   return (split: SplitName, ids: number[] = own): RowSource => ({
     split: splits[split],
     rows: split === 'train' ? concatRows(ids.map(trainRows)) : rowsOfDomains(splits[split], ids),
     states: states[split],
     tokens: tokens[split],
+    prefetch: prefetch[split],
   });
 }
 
@@ -161,7 +165,10 @@ export async function buildModels(
     }
     // onnxruntime computes the states when an ONNX export is available (much faster on CPU).
     const newEncoder = async () => withTruncation(await createStateEncoder(config.backbone, backbone), config.backbone.truncation);
-    const encoder = live || !encodeOwnSplits ? null! : await newEncoder();
+    // backbone.cache none: no cache; a worker encodes each batch's rows when they are asked for.
+    const stream = live || config.backbone.cache === 'disk' ? null : await startStateStream(config, layers);
+    const prefetch: PrefetchFor = {};
+    const encoder = live || !encodeOwnSplits || stream ? null! : await newEncoder();
     const openCache = async (what: string, enc: typeof encoder, prompts: string[]): Promise<StateCache> => {
       // The bar appears once encoding starts: a cache hit draws none.
       let progress: Progress | null = null;
@@ -198,7 +205,7 @@ export async function buildModels(
     // Only the rows of the domains this run touches are encoded (training + zero-shot + extra),
     // or, when the caller scores one split only, just the rows it scores; none when only new
     // data will be scored.
-    const cachedSplits = live || !encodeOwnSplits ? [] : only ? [only.split] : (['train', 'valid', 'test'] as const);
+    const cachedSplits = live || !encodeOwnSplits || stream ? [] : only ? [only.split] : (['train', 'valid', 'test'] as const);
     for (const s of cachedSplits) {
       // Zero-shot domains are only ever scored on their test rows.
       const active = only ? only.domainIds : [...new Set([...trainIds, ...extraIds, ...(s === 'test' ? zeroIds : [])])];
@@ -215,6 +222,10 @@ export async function buildModels(
         return cache.batch(idx, layers);
       };
     }
+    if (stream) {
+      for (const s of ['train', 'valid', 'test'] as const) ({ states: states[s], prefetch: prefetch[s] } = stream.forSplit(splits[s]));
+      readTrain = stream.forSplit(splits.train).read;
+    }
     // The caches are complete: release the encoder (an onnxruntime session holds its own weights).
     encoder?.dispose?.();
     if (model instanceof UniCtr && readTrain) fitStateNorm(model, trainIds.flatMap((id) => [...trainRows(id)]), readTrain);
@@ -228,10 +239,14 @@ export async function buildModels(
       model,
       domainIds: trainIds,
       towerOf,
-      source: sourceFactory(splits, trainIds, states, trainRows, tokens),
+      source: sourceFactory(splits, trainIds, states, trainRows, tokens, prefetch),
     };
     const newRowsSource = async (split: SplitColumns, rows: Int32Array): Promise<RowSource> => {
       if (live) return { split, rows, tokens: liveTokens(split) };
+      if (stream) {
+        const f = stream.forSplit(split);
+        return { split, rows, states: f.states, prefetch: f.prefetch };
+      }
       const enc = await newEncoder();
       let cache: StateCache;
       try {
@@ -258,6 +273,7 @@ export async function buildModels(
       dispose() {
         model.dispose();
         for (const c of caches) c.close();
+        void stream?.close();
         backbone.dispose();
       },
     };
@@ -328,6 +344,21 @@ export async function buildModels(
     },
     dispose: () => units.forEach((u) => u.model.dispose()),
   };
+}
+
+/** The on-the-fly state source of `backbone.cache: none` for the model's state layers. */
+async function startStateStream(config: Experiment, layers: readonly number[]): Promise<StateStream> {
+  const stream = await StateStream.start({
+    spec: { ...config.backbone, seed: config.seed },
+    truncation: config.backbone.truncation,
+    maxLength: config.backbone.max_length,
+    layers: [...layers],
+  });
+  log.info(
+    `backbone.cache none: frozen states of layers [${layers}] are encoded on the fly in a worker thread, every epoch again; ` +
+      `no state cache is written or read and backbone.cache_budget_gb is not applied`,
+  );
+  return stream;
 }
 
 /** Rows of the training sample `state_norm: standardize` is fitted on (evenly spaced, so deterministic). */
