@@ -81,10 +81,6 @@ export function formatSeconds(s: number): string {
   return `${(s / 3600).toFixed(2)} h`;
 }
 
-export function formatGB(bytes: number): string {
-  return bytes >= 1e9 ? `${(bytes / 1e9).toFixed(2)} GB` : `${(bytes / 1e6).toFixed(1)} MB`;
-}
-
 /** Rows of [figure, value, target, verdict] as an aligned plain-text table. */
 export function renderTable(rows: readonly (readonly [string, string, string, string])[]): string {
   const all = [['figure', 'value', 'target', 'verdict'] as const, ...rows];

@@ -26,10 +26,10 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { atomicWriteJson } from '../src/util/fs.js';
-import { cacheBytes, type CacheHeader } from '../src/model/backbone/encoder_cache.js';
+import { cacheBytes, formatBytes, type CacheHeader } from '../src/model/backbone/encoder_cache.js';
 import type { Manifest } from '../src/data/types.js';
 import { runWatched, type WatchResult } from './child_watch.js';
-import { cacheNeeds, estimateEpoch, formatGB, formatSeconds, renderTable, verdict } from './epoch_figures.js';
+import { cacheNeeds, estimateEpoch, formatSeconds, renderTable, verdict } from './epoch_figures.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = path.join(ROOT, 'bin/unictr.js');
@@ -270,11 +270,11 @@ console.log(
     ['prepare wall time', `${formatSeconds(result.prepare.wall_s)} (${rowsNote})`, '', ''],
     ['encode, cache builds', `${formatSeconds(encodeSeconds)}, ${result.encode.prompts_per_s.toFixed(1)} prompts/s (${encodedRows.toLocaleString('en-US')} prompts, ${maxLength} tokens max)`, '', ''],
     ['encode command until training', formatSeconds(result.encode.process_wall_s), '', ''],
-    ['state cache on disk (du)', formatGB(cacheDisk), '≤ 8 GB', result.verdicts.cache],
-    ['state cache predicted', `${formatGB(predictedExact)} (printed: ${printed.map((p) => formatGB(p.bytes)).join(' + ') || 'none'})`, '', ''],
+    ['state cache on disk (du)', formatBytes(cacheDisk), '≤ 8 GB', result.verdicts.cache],
+    ['state cache predicted', `${formatBytes(predictedExact)} (printed: ${printed.map((p) => formatBytes(p.bytes)).join(' + ') || 'none'})`, '', ''],
     ['training throughput', `${epoch.samples_per_s.toFixed(1)} samples/s${ext}`, '', ''],
     [`epoch of ${trainRows.toLocaleString('en-US')} rows`, `${formatSeconds(epoch.epoch_train_s)}${ext}`, '≤ 30 min', result.verdicts.epoch],
-    ['training peak memory (VmHWM)', tr.peakRssBytes === null ? 'n/a (no /proc)' : formatGB(tr.peakRssBytes), '≤ 8 GB', result.verdicts.peak_rss],
+    ['training peak memory (VmHWM)', tr.peakRssBytes === null ? 'n/a (no /proc)' : formatBytes(tr.peakRssBytes), '≤ 8 GB', result.verdicts.peak_rss],
   ]),
 );
 if (!cacheHit) say('warning: the training command encoded states again (cache miss): its memory peak includes encoding');

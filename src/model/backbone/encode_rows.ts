@@ -7,18 +7,7 @@
  * padding, and the same kind of batches the cache was filled from); each row's real tokens are
  * copied to its place in the output and its padding stays zero.
  */
-import type { StateBatchArrays, StateEncoder } from './encoder_cache.js';
-
-/** Real token count of each row of a right-padded batch. */
-function realLengths(mask: Int32Array, batch: number, seqLen: number): Int32Array {
-  const out = new Int32Array(batch);
-  for (let i = 0; i < batch; i++) {
-    let len = 0;
-    while (len < seqLen && mask[i * seqLen + len]) len++;
-    out[i] = len;
-  }
-  return out;
-}
+import { rowLengths, type StateBatchArrays, type StateEncoder } from './encoder_cache.js';
 
 export async function encodeStateRows(
   encoder: StateEncoder,
@@ -34,7 +23,7 @@ export async function encodeStateRows(
   const lengths = new Int32Array(b);
   for (let start = 0; start < b; start += batchSize) {
     const tok = encoder.tokenize(texts.slice(start, start + batchSize), maxLength);
-    lengths.set(realLengths(tok.attentionMask, tok.batch, tok.seqLen), start);
+    lengths.set(rowLengths(tok, (i) => start + i), start);
   }
   // At least one position, as a cache read gives (a row without tokens is all padding).
   const seqLen = Math.max(1, ...lengths);

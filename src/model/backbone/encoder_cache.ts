@@ -281,7 +281,7 @@ function slug(id: string): string {
 }
 
 /** Real token count of each row of a right-padded batch; throws when a mask is not a prefix. */
-function rowLengths(tok: TokenizedBatch, firstPrompt: (i: number) => number): number[] {
+export function rowLengths(tok: TokenizedBatch, firstPrompt: (i: number) => number): number[] {
   const s = tok.seqLen;
   return Array.from({ length: tok.batch }, (_, i) => {
     let len = 0;
