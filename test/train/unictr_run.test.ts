@@ -73,6 +73,13 @@ test('predict writes CSV and Arrow probabilities', () => {
   const scores = table.getChild('score')!.toArray() as Float64Array;
   assert.ok(scores.every((s) => s > 0 && s < 1));
   assert.ok((table.getChild('head')!.toArray() as string[]).every((h) => h === 'general'));
+  // Training encoded only the zero-shot domain's test rows; its validation rows are encoded on demand.
+  const valid = path.join(tmp, 'v.csv');
+  const v = runCli(['predict', '--run', run, '--split', 'valid', '--out', valid, ...common]);
+  assert.equal(v.code, 0, v.stderr);
+  const rows = readFileSync(valid, 'utf8').trim().split('\n').slice(1);
+  assert.ok(rows.some((l) => /^\d+,Synthetic D,\d,[0-9.e-]+,general$/.test(l)), 'zero-shot domain rows scored by the general network');
+  assert.ok(rows.some((l) => /,Synthetic A,\d,[0-9.e-]+,Synthetic A$/.test(l)));
 });
 
 test('add-domain trains only the new DSN and scores its test rows', () => {

@@ -95,9 +95,16 @@ function forcedHead(ctx: RunContext, unit: TrainUnit, head: string): number | 'g
 async function scoreSplit(args: PredictArgs, out: Scored): Promise<void> {
   const { domainIds, openTrainedRun } = await import('../../train/run.js');
   const { predictRows } = await import('../../train/fit.js');
-  const ctx = await openTrainedRun(args.run, args.domain, { rebuild: args.rebuild });
+  const { loadExperiment } = await import('../../train/experiment.js');
+  const { requireRunFolder, runPaths } = await import('../../train/run_folder.js');
+  requireRunFolder(args.run);
+  // States are encoded for exactly the rows scored: training caches hold zero-shot domains' test
+  // rows only, so scoring their valid or train rows needs rows no training run encoded.
+  const { domains } = loadExperiment(runPaths(args.run).config).config;
+  const names = args.domain ?? [...new Set([...domains.train, ...domains.zero_shot])];
+  const ctx = await openTrainedRun(args.run, args.domain, { rebuild: args.rebuild }, { split: args.split, domains: names });
   try {
-    const ids = args.domain ? domainIds(ctx.manifest, args.domain, '--domain', 'command line') : [...new Set([...ctx.trainIds, ...ctx.zeroIds])];
+    const ids = domainIds(ctx.manifest, names, '--domain', 'command line');
     const split = ctx.splits[args.split];
     const { rowId, domain, label, score, head } = out;
     const bs = ctx.config.train.eval_batch_size;
