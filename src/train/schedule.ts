@@ -1,6 +1,8 @@
 /**
- * Learning-rate schedules: cyclic (PyTorch `CyclicLR` modes triangular, triangular2, exp_range) and
- * constant. The learning rate is a pure function of a counter `t` (epochs or optimizer steps
+ * Learning-rate schedules: cyclic (PyTorch `CyclicLR` modes triangular, triangular2, exp_range),
+ * constant, and the learning-rate range test (Smith, "Cyclical Learning Rates for Training Neural
+ * Networks", 2017: the rate grows geometrically while the loss is logged, to see where it falls
+ * fastest and where it diverges). The learning rate is a pure function of a counter `t` (epochs or optimizer steps
  * completed), so the serialisable state is just that counter.
  *
  * Cyclic rule (t = 0 gives base_lr, as PyTorch's scheduler right after construction):
@@ -8,6 +10,7 @@
  *   scale = x/(up/total) while rising, else (x − 1)/(up/total − 1)
  *   lr = base + (max − base) · scale · f, with f = 1 (triangular), 1/2^(cycle−1) (triangular2),
  *   gamma^t (exp_range).
+ * Range test: lr = base · (max/base)^(t/step_size_up) up to t = step_size_up, then max.
  */
 import { ConfigError, RunFolderError } from '../util/errors.js';
 
@@ -34,7 +37,16 @@ export interface ConstantScheduleConfig {
   step_on?: StepOn;
 }
 
-export type ScheduleConfig = CyclicScheduleConfig | ConstantScheduleConfig;
+export interface RangeTestScheduleConfig {
+  type: 'range_test';
+  base_lr: number;
+  max_lr: number;
+  /** Ticks from base_lr to max_lr. */
+  step_size_up: number;
+  step_on?: StepOn;
+}
+
+export type ScheduleConfig = CyclicScheduleConfig | ConstantScheduleConfig | RangeTestScheduleConfig;
 
 /** Serialised schedule position, stored in checkpoints. */
 export interface ScheduleState {
@@ -67,6 +79,11 @@ export function cyclicLr(t: number, cfg: CyclicScheduleConfig): number {
   return cfg.base_lr + (cfg.max_lr - cfg.base_lr) * scale * amplitude;
 }
 
+/** The range test's learning rate after `t` ticks (see the file comment). */
+export function rangeTestLr(t: number, cfg: RangeTestScheduleConfig): number {
+  return cfg.base_lr * (cfg.max_lr / cfg.base_lr) ** (Math.min(t, cfg.step_size_up) / cfg.step_size_up);
+}
+
 /**
  * Checks a schedule config; `where` prefixes key names in errors (e.g. "train.schedule").
  * Throws ConfigError naming the bad key and what was expected.
@@ -81,12 +98,13 @@ export function validateSchedule(cfg: ScheduleConfig, where = 'schedule'): void 
     if (!(cfg.lr > 0 && Number.isFinite(cfg.lr))) bad('lr', cfg.lr, 'a positive number');
     return;
   }
-  if (!['triangular', 'triangular2', 'exp_range'].includes(cfg.type)) {
-    bad('type', cfg.type, 'one of: triangular, triangular2, exp_range, constant');
+  if (!['triangular', 'triangular2', 'exp_range', 'range_test'].includes(cfg.type)) {
+    bad('type', cfg.type, 'one of: triangular, triangular2, exp_range, constant, range_test');
   }
   if (!(cfg.base_lr > 0 && Number.isFinite(cfg.base_lr))) bad('base_lr', cfg.base_lr, 'a positive number');
   if (!(cfg.max_lr >= cfg.base_lr && Number.isFinite(cfg.max_lr))) bad('max_lr', cfg.max_lr, `a number >= base_lr (${cfg.base_lr})`);
   if (!(Number.isInteger(cfg.step_size_up) && cfg.step_size_up >= 1)) bad('step_size_up', cfg.step_size_up, 'an integer >= 1');
+  if (cfg.type === 'range_test') return;
   if (cfg.step_size_down !== undefined && !(Number.isInteger(cfg.step_size_down) && cfg.step_size_down >= 1)) {
     bad('step_size_down', cfg.step_size_down, 'an integer >= 1');
   }
@@ -118,7 +136,8 @@ export class LrSchedule {
 
   /** Learning rate after `t` ticks, without moving. */
   lrAt(t: number): number {
-    return this.config.type === 'constant' ? this.config.lr : cyclicLr(t, this.config);
+    const c = this.config;
+    return c.type === 'constant' ? c.lr : c.type === 'range_test' ? rangeTestLr(t, c) : cyclicLr(t, c);
   }
 
   /** One tick, whatever `stepOn` says. */

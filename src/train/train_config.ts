@@ -6,7 +6,8 @@ import { z } from 'zod';
 
 export const ScheduleSchema = z
   .strictObject({
-    type: z.enum(['triangular2', 'constant']).default('triangular2'),
+    /** range_test: base_lr → max_lr geometrically over step_size_up ticks (docs/training.md). */
+    type: z.enum(['triangular2', 'constant', 'range_test']).default('triangular2'),
     base_lr: z.number().positive().default(8e-5),
     max_lr: z.number().positive().default(5e-4),
     step_size_up: z.number().int().positive().default(5),

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LrSchedule, cyclicLr, type CyclicScheduleConfig } from '../../src/train/schedule.js';
+import { TrainConfigSchema } from '../../src/train/train_config.js';
 import { ConfigError, RunFolderError } from '../../src/util/errors.js';
 
 const SPEC: CyclicScheduleConfig = { type: 'triangular2', base_lr: 8e-5, max_lr: 5e-4, step_size_up: 5 };
@@ -88,6 +89,20 @@ test('constant schedule', () => {
   for (let i = 0; i < 3; i++) s.onEpochEnd();
   assert.equal(s.lr, 1e-3);
   assert.deepEqual(s.getState(), { type: 'constant', t: 3 });
+});
+
+test('range test: geometric from base_lr to max_lr over step_size_up ticks, then flat', () => {
+  const s = new LrSchedule({ type: 'range_test', base_lr: 1e-5, max_lr: 1e-1, step_size_up: 8, step_on: 'step' });
+  // Four decades in 8 ticks: every 2 ticks multiply by 10.
+  const expected = [1e-5, 10 ** -4.5, 1e-4, 10 ** -3.5, 1e-3, 10 ** -2.5, 1e-2, 10 ** -1.5, 1e-1, 1e-1, 1e-1];
+  expected.forEach((lr, t) => assert.ok(Math.abs(s.lrAt(t) - lr) <= 1e-12 * lr + 1e-18, `t=${t}: ${s.lrAt(t)} vs ${lr}`));
+  s.onStepEnd();
+  s.onStepEnd();
+  assert.ok(Math.abs(s.lr - 1e-4) < 1e-16);
+  // The train block accepts it (keys shared with the cyclic schedules).
+  const cfg = TrainConfigSchema.parse({ schedule: { type: 'range_test', base_lr: 1e-5, max_lr: 0.1, step_size_up: 157, step_on: 'step' } });
+  assert.equal(cfg.schedule.type, 'range_test');
+  assert.throws(() => new LrSchedule({ type: 'range_test', base_lr: 1e-3, max_lr: 1e-4, step_size_up: 5 }, 'train.schedule'), /train\.schedule\.max_lr/);
 });
 
 test('bad configs name the key', () => {
