@@ -7,20 +7,19 @@
  *
  * Prints the smoothed loss at every half decade, the rate where it falls fastest and its minimum.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { trainingCurveSvg } from '../src/train/plot.js';
+import { readStepLosses } from '../src/train/run_folder.js';
 
 const [logFile, out] = process.argv.slice(2);
 if (!logFile || !out) {
   console.error('usage: npx tsx scripts/lr-range.ts LOG.jsonl OUT.svg');
   process.exit(2);
 }
-const steps = readFileSync(logFile, 'utf8')
-  .split('\n')
-  .filter((l) => l.includes('"event":"step"'))
-  .map((l) => JSON.parse(l) as { step: number; lr: number; loss: number });
+// Steps redone after a resume count once; a range test has one model, so steps are in order.
+const steps = readStepLosses(logFile).flatMap((s) => (s.lr === undefined ? [] : [{ ...s, lr: s.lr }]));
 if (steps.length < 10) {
-  console.error(`error: ${logFile} holds ${steps.length} step events; a range test needs a run of at least 10 steps`);
+  console.error(`error: ${logFile} holds ${steps.length} step events with a learning rate; a range test needs a run of at least 10 steps`);
   process.exit(2);
 }
 const beta = 0.9;

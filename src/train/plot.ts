@@ -203,6 +203,8 @@ export interface StepLoss {
   model?: string;
   step: number;
   loss: number;
+  /** The learning rate of that step, when the log recorded it. */
+  lr?: number;
 }
 
 export interface RunCurveInput {

@@ -176,7 +176,7 @@ export function readStepLosses(file: string): StepLoss[] {
   const byKey = new Map<string, StepLoss>();
   for (const line of readFileSync(file, 'utf8').split('\n')) {
     if (!line.trim()) continue;
-    let e: { event?: string; model?: string | null; step?: number; loss?: number };
+    let e: { event?: string; model?: string | null; step?: number; loss?: number; lr?: number };
     try {
       e = JSON.parse(line) as typeof e;
     } catch {
@@ -184,7 +184,8 @@ export function readStepLosses(file: string): StepLoss[] {
     }
     if (e.event !== 'step' || typeof e.step !== 'number' || typeof e.loss !== 'number') continue;
     const model = typeof e.model === 'string' ? e.model : undefined;
-    byKey.set(`${model ?? ''}\u0000${e.step}`, { ...(model ? { model } : {}), step: e.step, loss: e.loss });
+    const lr = typeof e.lr === 'number' ? { lr: e.lr } : {};
+    byKey.set(`${model ?? ''}\u0000${e.step}`, { ...(model ? { model } : {}), step: e.step, loss: e.loss, ...lr });
   }
   return [...byKey.values()].sort((a, b) => (a.model ?? '').localeCompare(b.model ?? '') || a.step - b.step);
 }

@@ -2,8 +2,8 @@
  * Learning-rate schedules: cyclic (PyTorch `CyclicLR` modes triangular, triangular2, exp_range),
  * constant, and the learning-rate range test (Smith, "Cyclical Learning Rates for Training Neural
  * Networks", 2017: the rate grows geometrically while the loss is logged, to see where it falls
- * fastest and where it diverges). The learning rate is a pure function of a counter `t` (epochs or optimizer steps
- * completed), so the serialisable state is just that counter.
+ * fastest and where it diverges). The learning rate is a pure function of a counter `t` (epochs
+ * or optimizer steps completed), so the serialisable state is just that counter.
  *
  * Cyclic rule (t = 0 gives base_lr, as PyTorch's scheduler right after construction):
  *   total = up + down, cycle = floor(1 + t/total), x = 1 + t/total − cycle ∈ [0, 1)

@@ -28,13 +28,13 @@ test('step losses: the later line wins for a step redone after a resume; cut lin
       { event: 'step', step: 1, loss: 0.9 },
       { event: 'step', step: 2, loss: 0.8 },
       { event: 'epoch', epoch: 1, train_loss: 0.85 },
-      { event: 'step', step: 2, loss: 0.7 },
+      { event: 'step', step: 2, loss: 0.7, lr: 0.001 },
       { event: 'step', model: 'Synthetic A', step: 1, loss: 0.5 },
     ].map((e) => JSON.stringify(e));
     writeFileSync(file, lines.join('\n') + '\n{"event":"step","st');
     assert.deepEqual(readStepLosses(file), [
       { step: 1, loss: 0.9 },
-      { step: 2, loss: 0.7 },
+      { step: 2, loss: 0.7, lr: 0.001 },
       { model: 'Synthetic A', step: 1, loss: 0.5 },
     ]);
   } finally {
