@@ -13,9 +13,10 @@
  * Targets (the speed issue): cache ≤ 8 GB, epoch ≤ 30 min, training peak memory ≤ 8 GB (10^9 bytes).
  *
  * Usage: npm run bench:full-epoch -- [--steps N] [--rows N] [--max-length 128] [--out DIR] [--json FILE]
- *        [--reviews FILE --meta FILE] [--cache-budget-gb 32] [--keep-cache]
+ *        [--reviews FILE --meta FILE] [--cache-budget-gb 32] [--keep-cache] [--group-by-length N]
  * --rows N caps the rows trained on (train.max_train_rows); prepare and encoding still cover every
  * rating of the reviews file, and the epoch time is extrapolated to the full training split.
+ * --group-by-length N trains with train.group_by_length N (batches of similar prompt lengths).
  * --reviews/--meta replace the category's files (same formats: ratings-only CSV, 2018 JSON metadata).
  */
 import { execFileSync } from 'node:child_process';
@@ -48,6 +49,7 @@ const { values: args } = parseArgs({
     meta: { type: 'string' },
     'cache-budget-gb': { type: 'string', default: '32' },
     'keep-cache': { type: 'boolean', default: false },
+    'group-by-length': { type: 'string' },
   },
 });
 
@@ -63,6 +65,7 @@ function positiveInt(name: string, v: string | undefined): number | undefined {
 const steps = positiveInt('steps', args.steps);
 const rows = positiveInt('rows', args.rows);
 const maxLength = positiveInt('max-length', args['max-length'])!;
+const groupByLength = positiveInt('group-by-length', args['group-by-length']);
 const budget = Number(args['cache-budget-gb']);
 if (!(budget > 0)) {
   console.error(`error: --cache-budget-gb expects a positive number, got "${args['cache-budget-gb']}"`);
@@ -89,6 +92,7 @@ const sets = [
   // The benchmark measures the cache's size against its own target; the trainer must not refuse first.
   `backbone.cache_budget_gb=${budget}`,
   ...(rows === undefined ? [] : [`train.max_train_rows=${rows}`]),
+  ...(groupByLength === undefined ? [] : [`train.group_by_length=${groupByLength}`]),
   ...(args.reviews === undefined
     ? []
     : [
@@ -199,6 +203,8 @@ requireOk('unictr train', tr, trainLog);
 if (startAt === null) throw new Error(`the trainer logged no start of training; see ${trainLog}`);
 const trainOutput = readFileSync(trainLog, 'utf8');
 const cacheHit = cacheNeeds(trainOutput).length === 0;
+// Tokens per row after padding, as the trainer reports them when it groups batches by length.
+const pad = /batches grouped by length: ([\d.]+) tokens per row after padding \(real ([\d.]+); shuffled batches ([\d.]+)\)/.exec(trainOutput);
 const trainRows = splitRows('train');
 const trainedRows = rows === undefined ? trainRows : Math.min(rows, trainRows);
 // Steps of an epoch over fewer rows (--rows) time the same batches; the figure is for the full split.
@@ -221,6 +227,7 @@ const result = {
     batch_size: BATCH,
     steps: steps ?? null,
     rows: rows ?? null,
+    group_by_length: groupByLength ?? 0,
     work: work,
     sets: sets.filter((s) => s !== '--set'),
   },
@@ -252,6 +259,7 @@ const result = {
     steps_seen: seen.length,
     epoch_event_s: epochEvent === null ? null : (epochEvent as { seconds: number }).seconds,
     cache_hit: cacheHit,
+    tokens_per_row: pad === null ? null : { padded: Number(pad[1]), real: Number(pad[2]), shuffled_batches: Number(pad[3]) },
     peak_rss_bytes: tr.peakRssBytes,
   },
   targets: TARGETS,

@@ -69,3 +69,44 @@ export function disposeBatch(b: BatchTensors): void {
 export function* chunks(order: Int32Array, size: number): Generator<Int32Array> {
   for (let i = 0; i < order.length; i += size) yield order.subarray(i, Math.min(order.length, i + size));
 }
+
+/**
+ * An epoch order whose consecutive `batchSize` slices hold rows of similar length: `order` (already
+ * shuffled) is cut into groups of `groupBatches` batches, each group is sorted by length and cut into
+ * batches, and the full batches are shuffled (a short last batch stays last, so every slice but the
+ * last is full). Rows keep their random grouping across domains and labels; only which rows share a
+ * batch changes, so a batch pads to its own longest row and little more.
+ */
+export function groupByLength(
+  order: Int32Array,
+  lengthOf: (position: number) => number,
+  batchSize: number,
+  groupBatches: number,
+  rng: { shuffle<T extends { length: number; [i: number]: unknown }>(a: T): T },
+): Int32Array {
+  const group = batchSize * groupBatches;
+  const sorted = new Int32Array(order.length);
+  for (let g = 0; g < order.length; g += group) {
+    const part = Array.from(order.subarray(g, Math.min(order.length, g + group)));
+    // Ties keep the shuffled order, so equal lengths stay randomly mixed.
+    const keyed = part.map((p, i) => ({ p, i, len: lengthOf(p) }));
+    keyed.sort((a, b) => b.len - a.len || a.i - b.i);
+    keyed.forEach((k, i) => (sorted[g + i] = k.p));
+  }
+  const full = Math.floor(order.length / batchSize);
+  const batches = rng.shuffle(Array.from({ length: full }, (_, b) => b));
+  const out = new Int32Array(order.length);
+  batches.forEach((b, i) => out.set(sorted.subarray(b * batchSize, (b + 1) * batchSize), i * batchSize));
+  out.set(sorted.subarray(full * batchSize), full * batchSize);
+  return out;
+}
+
+/** Mean padded length per row when each `batchSize` slice of `order` pads to its longest row. */
+export function meanPaddedLength(order: Int32Array, lengthOf: (position: number) => number, batchSize: number): number {
+  let sum = 0;
+  for (let b = 0; b < order.length; b += batchSize) {
+    const part = order.subarray(b, Math.min(order.length, b + batchSize));
+    sum += part.length * Math.max(...Array.from(part, lengthOf));
+  }
+  return order.length ? sum / order.length : 0;
+}

@@ -12,7 +12,7 @@ import { Rng, type RngState } from '../util/rng.js';
 import { JsonlWriter, log } from '../util/log.js';
 import { TrainingDivergedError } from '../util/errors.js';
 import type { TrainConfig } from './train_config.js';
-import { chunks, disposeBatch, labelsOf, makeBatch } from './batches.js';
+import { chunks, disposeBatch, groupByLength, labelsOf, makeBatch, meanPaddedLength } from './batches.js';
 import { lossTerms } from './loss.js';
 import { batchNormStats, curveStats, moduleGradNorms, positiveRates } from './diagnostics.js';
 import { auc } from './metrics.js';
@@ -41,6 +41,8 @@ export interface RowSource {
    * (backbone.cache: none) starts on them while the current batch trains. Only a hint.
    */
   prefetch?: (rows: Int32Array) => void;
+  /** Real token count of each given split row (a state cache knows it); for train.group_by_length. */
+  lengths?: (rows: Int32Array) => Int32Array;
 }
 
 export interface EpochRecord {
@@ -328,12 +330,29 @@ export async function fit(opts: FitOptions): Promise<FitResult> {
   const bs = config.batch_size;
   const accum = config.grad_accum;
   let stepsThisProcess = 0;
+  // Without a state cache (ID models, cache: none, live tuning) the prompt's characters stand in
+  // for its tokens.
+  let lengths: Int32Array | null = null;
+  const lengthOf = (p: number) =>
+    (lengths ??= opts.train.lengths?.(opts.train.rows) ?? Int32Array.from(opts.train.rows, (r) => opts.train.split.prompt[r]!.length))[p]!;
 
   while (state.epoch < config.epochs && !state.stopped) {
     const t0 = Date.now();
     if (state.order === null) {
-      const order = Int32Array.from({ length: opts.train.rows.length }, (_, i) => i);
+      let order: Int32Array = Int32Array.from({ length: opts.train.rows.length }, (_, i) => i);
       rng.shuffle(order);
+      if (config.group_by_length > 0) {
+        const before = meanPaddedLength(order, lengthOf, bs);
+        order = groupByLength(order, lengthOf, bs, config.group_by_length, rng);
+        if (state.epoch === 0) {
+          const real = Array.from(order, lengthOf).reduce((a, b) => a + b, 0) / Math.max(1, order.length);
+          const unit = opts.train.lengths ? 'tokens' : 'prompt characters';
+          log.info(
+            `${opts.label ? opts.label + ': ' : ''}batches grouped by length: ${meanPaddedLength(order, lengthOf, bs).toFixed(1)} ${unit} ` +
+              `per row after padding (real ${real.toFixed(1)}; shuffled batches ${before.toFixed(1)})`,
+          );
+        }
+      }
       // train.max_train_rows was applied when the rows were chosen (model_setup.cappedTrainRows).
       state.order = Array.from(order);
       state.batch_in_epoch = 0;

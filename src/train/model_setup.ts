@@ -68,6 +68,7 @@ export interface EncodeOnly {
 type StatesFor = Partial<Record<SplitName, (rows: Int32Array) => TokenStates>>;
 type TokensFor = Partial<Record<SplitName, (rows: Int32Array) => BatchTensors['tokens']>>;
 type PrefetchFor = Partial<Record<SplitName, (rows: Int32Array) => void>>;
+type LengthsFor = Partial<Record<SplitName, (rows: Int32Array) => Int32Array>>;
 
 /**
  * Training rows of one domain under `train.max_train_rows`: the cap is shared among the run's
@@ -94,6 +95,7 @@ function sourceFactory(
   trainRows: (id: number) => Int32Array,
   tokens: TokensFor = {},
   prefetch: PrefetchFor = {},
+  lengths: LengthsFor = {},
 ) {
   return (split: SplitName, ids: number[] = own): RowSource => ({
     split: splits[split],
@@ -101,6 +103,7 @@ function sourceFactory(
     states: states[split],
     tokens: tokens[split],
     prefetch: prefetch[split],
+    lengths: lengths[split],
   });
 }
 
@@ -168,6 +171,7 @@ export async function buildModels(
     // backbone.cache none: no cache; a worker encodes each batch's rows when they are asked for.
     const stream = live || config.backbone.cache === 'disk' ? null : await startStateStream(config, layers);
     const prefetch: PrefetchFor = {};
+    const lengths: LengthsFor = {};
     const encoder = live || !encodeOwnSplits || stream ? null! : await newEncoder();
     const openCache = async (what: string, enc: typeof encoder, prompts: string[]): Promise<StateCache> => {
       // The bar appears once encoding starts: a cache hit draws none.
@@ -221,6 +225,7 @@ export async function buildModels(
         if (idx.some((i) => i < 0)) throw new Error(`state cache of the ${split} split does not hold some requested rows`);
         return cache.batch(idx, layers);
       };
+      lengths[s] = (want) => Int32Array.from(want, (r) => cache.lengths[cacheRow[r]!] ?? 0);
     }
     if (stream) {
       for (const s of ['train', 'valid', 'test'] as const) ({ states: states[s], prefetch: prefetch[s] } = stream.forSplit(splits[s]));
@@ -239,7 +244,7 @@ export async function buildModels(
       model,
       domainIds: trainIds,
       towerOf,
-      source: sourceFactory(splits, trainIds, states, trainRows, tokens, prefetch),
+      source: sourceFactory(splits, trainIds, states, trainRows, tokens, prefetch, lengths),
     };
     const newRowsSource = async (split: SplitColumns, rows: Int32Array): Promise<RowSource> => {
       if (live) return { split, rows, tokens: liveTokens(split) };

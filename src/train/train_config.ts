@@ -31,6 +31,12 @@ export const TrainConfigSchema = z
     /** Number of micro-batches whose gradients are averaged per optimizer step. */
     grad_accum: z.number().int().positive().default(1),
     /**
+     * Batches of rows with similar prompt lengths, so a batch pads to less: the epoch's shuffled
+     * order is cut into groups of this many batches, each group sorted by length into batches, and
+     * the batches shuffled (0 = off, plain shuffled batches). Speeds up token-level heads.
+     */
+    group_by_length: z.number().int().min(0).default(0),
+    /**
      * Early-stopping score on the validation rows of the training domains: mean of per-domain AUCs
      * or the AUC of all rows pooled. Also picks a baseline's zero-shot tower.
      */

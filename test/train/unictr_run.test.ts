@@ -23,11 +23,22 @@ const sets = [
   '--set', 'train.max_train_rows=320',
   // Fitted state statistics must survive the checkpoint: eval, zero-shot, add-domain and resume read them back.
   '--set', 'model.state_norm=standardize',
+  // Length-grouped batches read the cache's token counts; the resume test below replays their order.
+  '--set', 'train.group_by_length=4',
 ];
+let trainLog = '';
 
 before(() => {
   const r = runCli(['train', '--config', path.join(ROOT, 'experiments/tiny.yaml'), '--out', run, ...sets, ...common]);
   assert.equal(r.code, 0, r.stderr);
+  trainLog = r.stderr;
+});
+
+test('train.group_by_length pads batches less, counted in cached tokens', () => {
+  const m = /batches grouped by length: ([\d.]+) tokens per row after padding \(real ([\d.]+); shuffled batches ([\d.]+)\)/.exec(trainLog);
+  assert.ok(m, trainLog);
+  const [padded, real, shuffled] = m.slice(1).map(Number) as [number, number, number];
+  assert.ok(real <= padded && padded < shuffled, m[0]);
 });
 
 test('train scores the zero-shot domain with the general network', () => {
