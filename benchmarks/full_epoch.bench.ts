@@ -281,6 +281,9 @@ console.log(
     ['state cache on disk (du)', formatBytes(cacheDisk), '≤ 8 GB', result.verdicts.cache],
     ['state cache predicted', `${formatBytes(predictedExact)} (printed: ${printed.map((p) => formatBytes(p.bytes)).join(' + ') || 'none'})`, '', ''],
     ['training throughput', `${epoch.samples_per_s.toFixed(1)} samples/s${ext}`, '', ''],
+    ...(pad === null
+      ? []
+      : [['tokens per row after padding', `${pad[1]} (real ${pad[2]}; shuffled batches ${pad[3]}; train.group_by_length ${groupByLength})`, '', ''] as const]),
     [`epoch of ${trainRows.toLocaleString('en-US')} rows`, `${formatSeconds(epoch.epoch_train_s)}${ext}`, '≤ 30 min', result.verdicts.epoch],
     ['training peak memory (VmHWM)', tr.peakRssBytes === null ? 'n/a (no /proc)' : formatBytes(tr.peakRssBytes), '≤ 8 GB', result.verdicts.peak_rss],
   ]),
