@@ -48,7 +48,12 @@ export function planGrid(rc: ReproduceConfig, out: string, opts: { seeds?: numbe
     for (const entry of r.models) {
       const variants: (number | undefined)[] = [];
       if (models.has(entry.id)) variants.push(undefined);
-      if (scaling?.models.includes(entry.id)) variants.push(...scaling.max_train_rows.filter((n) => !models.has(entry.id) || n !== r.budget.max_train_rows));
+      // The scaling point at the budget's own row count is the model's main run (same rows, same
+      // config), whether or not this invocation also plans the tables that use it.
+      for (const n of scaling?.models.includes(entry.id) ? scaling.max_train_rows : []) {
+        const v = n === r.budget.max_train_rows ? undefined : n;
+        if (!variants.includes(v)) variants.push(v);
+      }
       for (const rows of variants) {
         const id = `${entry.id}${rows === undefined ? '' : `-rows${rows}`}-s${seed}`;
         const overrides: Plain = {

@@ -109,6 +109,14 @@ test('reproduce smoke: crash, resume, tables from the run folders, nothing rerun
   assert.equal(readFileSync(path.join(out, 'tables.md'), 'utf8'), md);
 });
 
+test('reproduce: --only scaling plans the budget-sized point as the main run, not a twin of it', () => {
+  const dry = runCli([...args, '--only', 'scaling', '--dry-run']);
+  assert.equal(dry.code, 0, dry.stderr);
+  assert.match(dry.stdout, /^4 runs under /);
+  assert.match(dry.stdout, /dnn-s2012\s/);
+  assert.doesNotMatch(dry.stdout, /dnn-rows300-/);
+});
+
 test('reproduce: bad --only and a config without a reproduce block fail with one error line', () => {
   const bad = runCli([...args, '--only', 'table9', '--dry-run']);
   assert.equal(bad.code, 2);

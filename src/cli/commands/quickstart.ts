@@ -22,7 +22,7 @@ export const quickstartCommand: UnictrCommand<QuickstartArgs> = {
   command: 'quickstart',
   describe: 'The main job: real Amazon data → Uni-CTR (frozen USE-lite) → test + zero-shot metrics',
   examples: [
-    ['unictr quickstart', 'about 6 to 7 minutes on 2 CPU cores (see README, Measured)'],
+    ['unictr quickstart', 'about 2 to 3 minutes on 2 CPU cores (see README, Measured)'],
   ],
   builder: (y) =>
     y
