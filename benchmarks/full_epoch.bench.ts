@@ -187,6 +187,8 @@ const trainLog = path.join(logs, 'train.log');
 let startAt: number | null = null;
 const seen: { step: number; at: number }[] = [];
 let epochEvent: Record<string, unknown> | null = null;
+type Padding = { padded_per_row: number; real_per_row: number; shuffled_per_row: number };
+let padding: Padding | null = null;
 const tr = await runWatched({
   args: [BIN, 'train', '--config', CONFIG, '--out', path.join(work, 'run'), ...sets],
   cwd: ROOT,
@@ -196,6 +198,7 @@ const tr = await runWatched({
     if (event.event === 'data') startAt ??= at;
     if (event.event === 'step') seen.push({ step: event.step as number, at });
     if (event.event === 'epoch') epochEvent = event;
+    if (event.event === 'padding') padding = event as unknown as Padding;
     return epochEvent !== null || (steps !== undefined && seen.length >= steps);
   },
 });
@@ -203,8 +206,9 @@ requireOk('unictr train', tr, trainLog);
 if (startAt === null) throw new Error(`the trainer logged no start of training; see ${trainLog}`);
 const trainOutput = readFileSync(trainLog, 'utf8');
 const cacheHit = cacheNeeds(trainOutput).length === 0;
-// Tokens per row after padding, as the trainer reports them when it groups batches by length.
-const pad = /batches grouped by length: ([\d.]+) tokens per row after padding \(real ([\d.]+); shuffled batches ([\d.]+)\)/.exec(trainOutput);
+// Tokens per row after padding: the trainer logs them (a `padding` event) when it groups batches by length.
+// (assigned in the callback, so the compiler cannot narrow it here)
+const pad = padding as Padding | null;
 const trainRows = splitRows('train');
 const trainedRows = rows === undefined ? trainRows : Math.min(rows, trainRows);
 // Steps of an epoch over fewer rows (--rows) time the same batches; the figure is for the full split.
@@ -259,7 +263,7 @@ const result = {
     steps_seen: seen.length,
     epoch_event_s: epochEvent === null ? null : (epochEvent as { seconds: number }).seconds,
     cache_hit: cacheHit,
-    tokens_per_row: pad === null ? null : { padded: Number(pad[1]), real: Number(pad[2]), shuffled_batches: Number(pad[3]) },
+    tokens_per_row: pad === null ? null : { padded: pad.padded_per_row, real: pad.real_per_row, shuffled_batches: pad.shuffled_per_row },
     peak_rss_bytes: tr.peakRssBytes,
   },
   targets: TARGETS,
@@ -283,7 +287,7 @@ console.log(
     ['training throughput', `${epoch.samples_per_s.toFixed(1)} samples/s${ext}`, '', ''],
     ...(pad === null
       ? []
-      : [['tokens per row after padding', `${pad[1]} (real ${pad[2]}; shuffled batches ${pad[3]}; train.group_by_length ${groupByLength})`, '', ''] as const]),
+      : [['tokens per row after padding', `${pad.padded_per_row.toFixed(1)} (real ${pad.real_per_row.toFixed(1)}; shuffled batches ${pad.shuffled_per_row.toFixed(1)}; train.group_by_length ${groupByLength})`, '', ''] as const]),
     [`epoch of ${trainRows.toLocaleString('en-US')} rows`, `${formatSeconds(epoch.epoch_train_s)}${ext}`, '≤ 30 min', result.verdicts.epoch],
     ['training peak memory (VmHWM)', tr.peakRssBytes === null ? 'n/a (no /proc)' : formatBytes(tr.peakRssBytes), '≤ 8 GB', result.verdicts.peak_rss],
   ]),

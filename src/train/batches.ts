@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { HISTORY_LEN, type SplitColumns } from '../data/types.js';
 import type { BatchTensors, TokenStates } from '../model/types.js';
+import type { Rng } from '../util/rng.js';
 
 /** Rows of a split that belong to the given manifest domain ids, in split order. */
 export function rowsOfDomains(split: SplitColumns, domainIds: readonly number[]): Int32Array {
@@ -82,7 +83,7 @@ export function groupByLength(
   lengthOf: (position: number) => number,
   batchSize: number,
   groupBatches: number,
-  rng: { shuffle<T extends { length: number; [i: number]: unknown }>(a: T): T },
+  rng: Pick<Rng, 'shuffle'>,
 ): Int32Array {
   const group = batchSize * groupBatches;
   const sorted = new Int32Array(order.length);

@@ -342,14 +342,16 @@ export async function fit(opts: FitOptions): Promise<FitResult> {
       let order: Int32Array = Int32Array.from({ length: opts.train.rows.length }, (_, i) => i);
       rng.shuffle(order);
       if (config.group_by_length > 0) {
-        const before = meanPaddedLength(order, lengthOf, bs);
+        const shuffled = state.epoch === 0 ? meanPaddedLength(order, lengthOf, bs) : 0;
         order = groupByLength(order, lengthOf, bs, config.group_by_length, rng);
         if (state.epoch === 0) {
           const real = Array.from(order, lengthOf).reduce((a, b) => a + b, 0) / Math.max(1, order.length);
+          const padded = meanPaddedLength(order, lengthOf, bs);
           const unit = opts.train.lengths ? 'tokens' : 'prompt characters';
+          logw.write({ event: 'padding', ...modelField, unit, padded_per_row: padded, real_per_row: real, shuffled_per_row: shuffled });
           log.info(
-            `${opts.label ? opts.label + ': ' : ''}batches grouped by length: ${meanPaddedLength(order, lengthOf, bs).toFixed(1)} ${unit} ` +
-              `per row after padding (real ${real.toFixed(1)}; shuffled batches ${before.toFixed(1)})`,
+            `${opts.label ? opts.label + ': ' : ''}batches grouped by length: ${padded.toFixed(1)} ${unit} ` +
+              `per row after padding (real ${real.toFixed(1)}; shuffled batches ${shuffled.toFixed(1)})`,
           );
         }
       }
@@ -473,6 +475,7 @@ export async function fit(opts: FitOptions): Promise<FitResult> {
         logw.write({
           event: 'step',
           ...modelField,
+          time: new Date().toISOString(),
           epoch: state.epoch + 1,
           batch: state.batch_in_epoch,
           step: state.global_step,

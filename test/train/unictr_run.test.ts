@@ -34,11 +34,16 @@ before(() => {
   trainLog = r.stderr;
 });
 
-test('train.group_by_length pads batches less, counted in cached tokens', () => {
-  const m = /batches grouped by length: ([\d.]+) tokens per row after padding \(real ([\d.]+); shuffled batches ([\d.]+)\)/.exec(trainLog);
-  assert.ok(m, trainLog);
-  const [padded, real, shuffled] = m.slice(1).map(Number) as [number, number, number];
-  assert.ok(real <= padded && padded < shuffled, m[0]);
+test('train.group_by_length pads batches less, counted in cached tokens (log.jsonl padding event)', () => {
+  const events = readFileSync(path.join(run, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const pads = events.filter((e) => e.event === 'padding');
+  assert.equal(pads.length, 1, 'logged once, for the first epoch');
+  const { unit, padded_per_row: padded, real_per_row: real, shuffled_per_row: shuffled } = pads[0];
+  assert.equal(unit, 'tokens');
+  assert.ok(real <= padded && padded < shuffled, JSON.stringify(pads[0]));
+  assert.match(trainLog, new RegExp(`batches grouped by length: ${padded.toFixed(1)} tokens per row after padding`));
+  const steps = events.filter((e) => e.event === 'step');
+  assert.ok(steps.length > 0 && steps.every((e) => !Number.isNaN(Date.parse(e.time))), 'every step carries its time');
 });
 
 test('train scores the zero-shot domain with the general network', () => {
