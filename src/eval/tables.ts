@@ -132,42 +132,84 @@ function budgetText(rc: ReproduceConfig, seeds: number[]): string {
   return `Budget: every model trains on ${rows}, stops early on the same validation rows (patience ${b.patience}, at most ${b.epochs} epochs) and is scored on the same test rows; seeds ${seeds.join(', ')}.`;
 }
 
-/** Focus vs the best other row of a table: paired t-test over seeds and per-seed DeLong. */
+/** Loads each run's test predictions once. */
+function predictionReader(): (r: RunResult) => ReturnType<typeof readTestPredictions> {
+  const preds = new Map<string, ReturnType<typeof readTestPredictions>>();
+  return (r) => {
+    if (!preds.has(r.run.id)) preds.set(r.run.id, readTestPredictions(r.run.dir));
+    return preds.get(r.run.id)!;
+  };
+}
+
+/**
+ * Row `a` vs row `b` in one column over the seeds both finished: a paired t-test over seeds and one
+ * DeLong test per seed on the paired test predictions (null when no seed is shared yet).
+ */
+function comparePaired(
+  a: TableRow,
+  b: TableRow,
+  col: string,
+  results: RunResult[],
+  trainDomains: string[],
+  predsOf: ReturnType<typeof predictionReader>,
+): { sig: Significance; a: number[]; b: number[] } | null {
+  const ac = a.cells[col]!;
+  const bc = b.cells[col]!;
+  const seeds = ac.seeds.filter((s) => bc.seeds.includes(s));
+  // An unfinished grid may have no seed that both rows finished: nothing to test yet.
+  if (seeds.length === 0) return null;
+  const va = seeds.map((s) => ac.values[ac.seeds.indexOf(s)]!);
+  const vb = seeds.map((s) => bc.values[bc.seeds.indexOf(s)]!);
+  const t = pairedTTest(va, vb);
+  const domains = col === OVERALL ? trainDomains : [col];
+  const delong = seeds.map((seed) => {
+    const ra = results.find((r) => r.run.model === a.id && r.run.seed === seed && r.run.rows === undefined)!;
+    const rb = results.find((r) => r.run.model === b.id && r.run.seed === seed && r.run.rows === undefined)!;
+    const p = pairPredictions(predsOf(ra), predsOf(rb), domains, `${ra.run.id} vs ${rb.run.id}`);
+    const d = delongTest(p.labels, p.scoresA, p.scoresB);
+    return { seed, z: d.z, p: d.p, rows: p.labels.length };
+  });
+  return { sig: { column: col, focus: a.id, baseline: b.id, ttest: { t: t.t, df: t.df, p: t.p }, delong }, a: va, b: vb };
+}
+
+/** Focus vs the best other row of each column: paired t-test over seeds and per-seed DeLong. */
 function significance(rows: TableRow[], results: RunResult[], focus: string, columns: string[], trainDomains: string[]): Significance[] {
   const f = rows.find((r) => r.id === focus);
   const others = rows.filter((r) => r.id !== focus);
   if (!f || others.length === 0) return [];
   const out: Significance[] = [];
-  const preds = new Map<string, ReturnType<typeof readTestPredictions>>();
-  const predsOf = (r: RunResult) => {
-    if (!preds.has(r.run.id)) preds.set(r.run.id, readTestPredictions(r.run.dir));
-    return preds.get(r.run.id)!;
-  };
+  const predsOf = predictionReader();
   for (const col of columns) {
     const best = others.reduce((a, b) => ((b.cells[col]?.mean ?? -1) > (a.cells[col]?.mean ?? -1) ? b : a));
-    const fc = f.cells[col]!;
-    const bc = best.cells[col]!;
-    const seeds = fc.seeds.filter((s) => bc.seeds.includes(s));
-    // An unfinished grid may have no seed that both rows finished: nothing to test yet.
-    if (seeds.length === 0) continue;
-    const a = seeds.map((s) => fc.values[fc.seeds.indexOf(s)]!);
-    const b = seeds.map((s) => bc.values[bc.seeds.indexOf(s)]!);
-    const t = pairedTTest(a, b);
-    const domains = col === OVERALL ? trainDomains : [col];
-    const delong = seeds.map((seed) => {
-      const ra = results.find((r) => r.run.model === focus && r.run.seed === seed && r.run.rows === undefined)!;
-      const rb = results.find((r) => r.run.model === best.id && r.run.seed === seed && r.run.rows === undefined)!;
-      const p = pairPredictions(predsOf(ra), predsOf(rb), domains, `${ra.run.id} vs ${rb.run.id}`);
-      const d = delongTest(p.labels, p.scoresA, p.scoresB);
-      return { seed, z: d.z, p: d.p, rows: p.labels.length };
-    });
-    const s: Significance = { column: col, focus, baseline: best.id, ttest: { t: t.t, df: t.df, p: t.p }, delong };
-    out.push(s);
+    const c = comparePaired(f, best, col, results, trainDomains, predsOf);
+    if (!c) continue;
+    out.push(c.sig);
     // Markers claim "significantly better": a significant difference in the other direction is
     // left unmarked (its p-values stay in summary.json).
-    const better = a.reduce((x, y) => x + y, 0) > b.reduce((x, y) => x + y, 0);
-    const betterEverySeed = a.every((x, i) => x > b[i]!);
-    fc.mark = (t.p < ALPHA && better ? '*' : '') + (delong.length > 0 && betterEverySeed && delong.every((x) => x.p < ALPHA) ? '†' : '');
+    const better = mean(c.a) > mean(c.b);
+    const betterEverySeed = c.a.every((x, i) => x > c.b[i]!);
+    f.cells[col]!.mark = (c.sig.ttest.p < ALPHA && better ? '*' : '') + (betterEverySeed && c.sig.delong.every((x) => x.p < ALPHA) ? '†' : '');
+  }
+  return out;
+}
+
+/**
+ * Every ablation row vs the reference (the full model) in the overall column. An ablation may win
+ * or lose, so the marker is two-sided: * paired t-test p < ALPHA; † the same sign in every seed with
+ * DeLong p < ALPHA in each (the RelaImpr column gives the direction).
+ */
+function ablationSignificance(rows: TableRow[], results: RunResult[], reference: string, trainDomains: string[]): Significance[] {
+  const ref = rows.find((r) => r.id === reference);
+  if (!ref) return [];
+  const predsOf = predictionReader();
+  const out: Significance[] = [];
+  for (const row of rows) {
+    if (row === ref) continue;
+    const c = comparePaired(ref, row, OVERALL, results, trainDomains, predsOf);
+    if (!c) continue;
+    out.push(c.sig);
+    const sameSign = c.a.every((x, i) => x > c.b[i]!) || c.a.every((x, i) => x < c.b[i]!);
+    row.cells[OVERALL]!.mark = (c.sig.ttest.p < ALPHA ? '*' : '') + (sameSign && c.sig.delong.every((x) => x.p < ALPHA) ? '†' : '');
   }
   return out;
 }
@@ -244,13 +286,16 @@ export function buildTables(rc: ReproduceConfig, results: RunResult[], seeds: nu
     const cfg = t.ablation!;
     const rows = testRows(rc, results, cfg.models, domains);
     addRelaImpr(rows, cfg.reference, OVERALL);
+    const sig = ablationSignificance(rows, results, cfg.reference, domains);
     tables.push({
       name: 'ablation',
       title: 'Ablation (paper Tables V and VI shape)',
-      caption: `Mean ± std over seeds of the test AUC; RelaImpr of the ${OVERALL} column over ${labelOf(rc, cfg.reference)} (negative: the ablation loses). ${budget}${note}`,
+      caption: `Mean ± std over seeds of the test AUC; RelaImpr of the ${OVERALL} column over ${labelOf(rc, cfg.reference)} (negative: the ablation loses). ` +
+        `Each row vs ${labelOf(rc, cfg.reference)} in the ${OVERALL} column, either direction: * paired t-test over seeds p < ${ALPHA}; † the same sign in every seed with DeLong p < ${ALPHA} on the pooled test predictions of each (p-values below and in summary.json). ${budget}${note}`,
       columns: [...domains, OVERALL],
       rows,
       reference: cfg.reference,
+      significance: sig,
       paper: paperDomains
         ? {
             title: "The paper's numbers (Tables V and VI: DeBERTa-V3-Large backbone; for orientation, not comparable)",
@@ -315,9 +360,9 @@ export function tableMarkdown(t: Table, seeds: number): string {
   }
   lines.push('', t.caption, '');
   if (t.significance?.length) {
-    lines.push('| column | vs | paired t-test p | DeLong p per seed |', '|---|---|---|---|');
+    lines.push('| column | compared | paired t-test p | DeLong p per seed |', '|---|---|---|---|');
     for (const s of t.significance) {
-      lines.push(`| ${s.column} | ${s.baseline} | ${f4(s.ttest.p)} | ${s.delong.map((d) => `${d.seed}: ${f4(d.p)}`).join(', ')} |`);
+      lines.push(`| ${s.column} | ${s.focus} vs ${s.baseline} | ${f4(s.ttest.p)} | ${s.delong.map((d) => `${d.seed}: ${f4(d.p)}`).join(', ')} |`);
     }
     lines.push('');
   }

@@ -99,6 +99,17 @@ test('reproduce smoke: crash, resume, tables from the run folders, nothing rerun
     assert.ok(Math.abs(got.p - ref.p) < 1e-9 && Math.abs(got.z - ref.z) < 1e-9, `DeLong p ${got.p} vs reference ${ref.p}`);
   }
 
+  // The ablation table tests every row against the full model, in either direction; here the
+  // pair (Uni-CTR, DNN) on the overall column is Table III's, so the p-values must agree.
+  const ab = summary.tables.find((t: { name: string }) => t.name === 'ablation');
+  assert.equal(ab.significance.length, 1);
+  assert.deepEqual(ab.significance[0], overallSig);
+  const dnnOverall = (ab.rows as SumRow[]).find((r) => r.id === 'dnn')!.cells.Overall!;
+  const u = focusRow.cells.Overall!;
+  const sameSign = u.values.every((v, i) => v > dnnOverall.values[i]!) || u.values.every((v, i) => v < dnnOverall.values[i]!);
+  assert.equal(dnnOverall.mark ?? '', (overallSig.ttest.p < 0.05 ? '*' : '') + (sameSign && overallSig.delong.every((d: { p: number }) => d.p < 0.05) ? '†' : ''));
+  assert.match(md, /\| Overall \| unictr vs dnn \| [0-9.]+ \| 2012: [0-9.]+, 2013: [0-9.]+ \|/);
+
   // A second invocation reruns nothing and rewrites the same tables.
   const stamp = statSync(path.join(out, 'runs/unictr-s2013/metrics.json')).mtimeMs;
   const again = runCli(args);
