@@ -18,10 +18,13 @@ export const PAPER_TABLE3: Record<string, Record<string, number>> = {
   dien: cols(0.6995, 0.6881, 0.6105),
   autoint: cols(0.7003, 0.6888, 0.5976),
   fibinet: cols(0.677, 0.6878, 0.612),
+  inttower: cols(0.6988, 0.6888, 0.61),
   shared_bottom: cols(0.6946, 0.6875, 0.5907),
   mmoe: cols(0.6907, 0.6857, 0.6104),
   ple: cols(0.6842, 0.6813, 0.6375),
   star: cols(0.6874, 0.6831, 0.6242),
+  sarnet: cols(0.6824, 0.6763, 0.6055),
+  dffm: cols(0.6973, 0.6856, 0.6324),
   unictr: cols(0.7523, 0.7569, 0.7246),
 };
 

@@ -35,7 +35,7 @@ export const IntTowerOptions = z.strictObject({
   fe_heads: z.number().int().positive().default(4),
   fe_head_dim: z.number().int().positive().default(32),
   /** Weight of the CIR loss (0 switches it off). */
-  cir_weight: z.number().nonnegative().default(1),
+  cir_weight: z.number().nonnegative().default(0.004),
   cir_temperature: z.number().positive().default(0.1),
 });
 export type IntTowerOptions = z.output<typeof IntTowerOptions>;
