@@ -10,7 +10,8 @@ import YAML from 'yaml';
 import { deepMerge, type Plain } from '../util/config.js';
 import { atomicWriteFile } from '../util/fs.js';
 import { log } from '../util/log.js';
-import { hashConfig } from '../train/experiment.js';
+import { hashConfig, validateExperiment } from '../train/experiment.js';
+import { resolvedHash } from '../train/resolved_hash.js';
 import { runPaths } from '../train/run_folder.js';
 import type { ReproduceConfig, TableName } from './reproduce_config.js';
 
@@ -26,6 +27,8 @@ export interface PlannedRun {
   configFile: string;
   raw: Plain;
   hash: string;
+  /** The model, train and backbone blocks with defaults filled in (train/resolved_hash.ts). */
+  resolvedHash: string;
 }
 
 export type RunStatus = 'finished' | 'interrupted' | 'stale' | 'new';
@@ -68,15 +71,17 @@ export function planGrid(rc: ReproduceConfig, out: string, opts: { seeds?: numbe
           train: { ...r.budget, ...(rows === undefined ? {} : { max_train_rows: rows }) },
         });
         raw.model = entry.model;
+        const configFile = path.join(out, 'configs', `${id}.yaml`);
         runs.push({
           id,
           model: entry.id,
           seed,
           rows,
           dir: path.join(out, 'runs', id),
-          configFile: path.join(out, 'configs', `${id}.yaml`),
+          configFile,
           raw,
           hash: hashConfig(raw),
+          resolvedHash: resolvedHash(validateExperiment(raw, configFile).config, configFile),
         });
       }
     }
@@ -88,13 +93,15 @@ export function planGrid(rc: ReproduceConfig, out: string, opts: { seeds?: numbe
 export function runStatus(run: PlannedRun): RunStatus {
   const p = runPaths(run.dir);
   if (!existsSync(p.run)) return existsSync(run.dir) ? 'stale' : 'new';
-  let hash: string | undefined;
+  let info: { config_hash?: string; resolved_hash?: string };
   try {
-    hash = (JSON.parse(readFileSync(p.run, 'utf8')) as { config_hash?: string }).config_hash;
+    info = JSON.parse(readFileSync(p.run, 'utf8')) as typeof info;
   } catch {
     return 'stale';
   }
-  if (hash !== run.hash) return 'stale';
+  if (info.config_hash !== run.hash) return 'stale';
+  // A default that changed since the run was made (run folders older than resolved_hash carry none).
+  if (info.resolved_hash !== undefined && info.resolved_hash !== run.resolvedHash) return 'stale';
   if (existsSync(p.metrics)) return 'finished';
   // Committed run folders carry no checkpoints: an unfinished one without them starts afresh.
   return existsSync(p.checkpoints) ? 'interrupted' : 'stale';

@@ -10,6 +10,7 @@ import { log } from '../util/log.js';
 import { atomicWriteFile, atomicWriteJson, discardDir, ensureDir } from '../util/fs.js';
 import { sourceOf } from '../util/config.js';
 import { modelKind, validateModelBlock } from '../model/registry.js';
+import { resolvedHash } from './resolved_hash.js';
 import { loadExperiment, type Experiment, type LoadedExperiment } from './experiment.js';
 import { BranchParallel } from './branch_parallel.js';
 import { fit, predictRows, type EpochRecord, type RowSource, type TrainerState, type TrainingPosition } from './fit.js';
@@ -136,6 +137,7 @@ export async function runExperiment(opts: RunOptions): Promise<MetricsFile> {
         backend: opts.backend,
         command: opts.command,
         config_hash: opts.loaded.hash,
+        resolved_hash: resolvedHash(config, opts.loaded.sources),
       });
     }
     const epochs: Record<string, EpochRecord[]> = {};

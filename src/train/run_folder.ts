@@ -84,6 +84,8 @@ export interface RunInfo {
   backend: string;
   command: string[];
   config_hash: string;
+  /** The model, train and backbone blocks with their defaults filled in (resolved_hash.ts). */
+  resolved_hash?: string;
 }
 
 export async function writeRunHeader(dir: string, resolved: unknown, info: RunInfo): Promise<void> {

@@ -162,6 +162,21 @@ test('reproduce: --models trains only those rows, --no-train writes an incomplet
   assert.ok(line.includes(`${m.overall_test.auc.toFixed(4)}`) && line.includes('(1/2 seeds)'), line);
   assert.doesNotMatch(md.split('\n').find((l) => l.startsWith('| DNN'))!, /seeds\)/);
   assert.deepEqual(JSON.parse(readFileSync(path.join(partial, 'summary.json'), 'utf8')).missing_runs, ['unictr-s2013']);
+
+  // A run made when a default was different (its resolved hash differs; its YAML is the same) is
+  // stale, not finished; a run folder from before resolved hashes is judged by its config hash.
+  const runJson = path.join(partial, 'runs/dnn-s2013/run.json');
+  const info = JSON.parse(readFileSync(runJson, 'utf8'));
+  assert.match(info.resolved_hash, /^[0-9a-f]{16}$/);
+  writeFileSync(runJson, JSON.stringify({ ...info, resolved_hash: '0000000000000000' }));
+  const partialArgs = ['reproduce', '--config', path.join(ROOT, 'experiments/reproduce/smoke.yaml'), '--out', partial, '--dry-run'];
+  const dryStale = runCli(partialArgs);
+  assert.equal(dryStale.code, 0, dryStale.stderr);
+  assert.match(dryStale.stdout, /dnn-s2013\s+made from another config, retrain/);
+  assert.match(dryStale.stdout, /dnn-s2012\s+finished/);
+  const { resolved_hash: _gone, ...older } = info;
+  writeFileSync(runJson, JSON.stringify(older));
+  assert.match(runCli(partialArgs).stdout, /dnn-s2013\s+finished/);
 });
 
 test('compare: reference row first, intervals, logloss, RelaImpr, CSV and JSON, no shared domain', () => {
