@@ -47,6 +47,8 @@ export function planGrid(rc: ReproduceConfig, out: string, opts: { seeds?: numbe
   for (const t of ['table3', 'zero_shot', 'ablation'] as const) if (want(t)) r.tables[t]!.models.forEach((m) => models.add(m));
   const scaling = want('scaling') ? r.tables.scaling! : undefined;
   const runs: PlannedRun[] = [];
+  // Errors name the reproduce config and the grid row (the per-run YAML is not written yet).
+  const source = (id: string) => `${path.relative(process.cwd(), rc.file) || rc.file} (reproduce.models "${id}")`;
   for (const seed of gridSeeds(r.seeds, opts.seeds)) {
     for (const entry of r.models) {
       const variants: (number | undefined)[] = [];
@@ -81,7 +83,8 @@ export function planGrid(rc: ReproduceConfig, out: string, opts: { seeds?: numbe
           configFile,
           raw,
           hash: hashConfig(raw),
-          resolvedHash: resolvedHash(validateExperiment(raw, configFile).config, configFile),
+          // Validating here also checks every model block before anything trains (--dry-run too).
+          resolvedHash: resolvedHash(validateExperiment(raw, source(entry.id)).config, source(entry.id)),
         });
       }
     }

@@ -132,6 +132,22 @@ test('reproduce: bad --only and a config without a reproduce block fail with one
   const bad = runCli([...args, '--only', 'table9', '--dry-run']);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--only: unknown table "table9" \(allowed: table3, zero_shot, ablation, scaling\)/);
+  // A bad model option stops the dry run before anything trains, naming the config and the row.
+  const badModel = path.join(path.dirname(out), 'bad-model.yaml');
+  writeFileSync(
+    badModel,
+    [
+      `extends: ${JSON.stringify(path.join(ROOT, 'experiments/reproduce/smoke.yaml'))}`,
+      'reproduce:',
+      '  models:',
+      '    - { id: dnn, label: DNN, model: { name: dnn, hiden_units: [8] } }',
+      '    - { id: unictr, label: Uni-CTR, model: { name: unictr } }',
+    ].join('\n'),
+  );
+  const bm = runCli(['reproduce', '--config', badModel, '--out', path.join(path.dirname(out), 'bad-out'), '--dry-run']);
+  assert.equal(bm.code, 2, bm.stderr);
+  assert.match(bm.stderr, /bad-model\.yaml \(reproduce\.models "dnn"\): unknown key "model\.hiden_units"/);
+  assert.ok(!existsSync(path.join(path.dirname(out), 'bad-out')), 'nothing written');
   const plain = runCli(['reproduce', '--config', path.join(ROOT, 'experiments/tiny.yaml'), '--out', out, '--dry-run']);
   assert.equal(plain.code, 2);
   assert.match(plain.stderr, /tiny\.yaml: no "reproduce:" block/);
