@@ -73,18 +73,18 @@ export function planGrid(rc: ReproduceConfig, out: string, opts: { seeds?: numbe
           train: { ...r.budget, ...(rows === undefined ? {} : { max_train_rows: rows }) },
         });
         raw.model = entry.model;
-        const configFile = path.join(out, 'configs', `${id}.yaml`);
+        const src = source(entry.id);
         runs.push({
           id,
           model: entry.id,
           seed,
           rows,
           dir: path.join(out, 'runs', id),
-          configFile,
+          configFile: path.join(out, 'configs', `${id}.yaml`),
           raw,
           hash: hashConfig(raw),
           // Validating here also checks every model block before anything trains (--dry-run too).
-          resolvedHash: resolvedHash(validateExperiment(raw, source(entry.id)).config, source(entry.id)),
+          resolvedHash: resolvedHash(validateExperiment(raw, src).config, src),
         });
       }
     }

@@ -342,11 +342,11 @@ export async function fit(opts: FitOptions): Promise<FitResult> {
       let order: Int32Array = Int32Array.from({ length: opts.train.rows.length }, (_, i) => i);
       rng.shuffle(order);
       if (config.group_by_length > 0) {
-        const shuffled = state.epoch === 0 ? meanPaddedLength(order, lengthOf, bs) : 0;
-        order = groupByLength(order, lengthOf, bs, config.group_by_length, rng);
+        const grouped = groupByLength(order, lengthOf, bs, config.group_by_length, rng);
         if (state.epoch === 0) {
-          const real = Array.from(order, lengthOf).reduce((a, b) => a + b, 0) / Math.max(1, order.length);
-          const padded = meanPaddedLength(order, lengthOf, bs);
+          const shuffled = meanPaddedLength(order, lengthOf, bs);
+          const padded = meanPaddedLength(grouped, lengthOf, bs);
+          const real = Array.from(grouped, lengthOf).reduce((a, b) => a + b, 0) / Math.max(1, grouped.length);
           const unit = opts.train.lengths ? 'tokens' : 'prompt characters';
           logw.write({ event: 'padding', ...modelField, unit, padded_per_row: padded, real_per_row: real, shuffled_per_row: shuffled });
           log.info(
@@ -354,6 +354,7 @@ export async function fit(opts: FitOptions): Promise<FitResult> {
               `per row after padding (real ${real.toFixed(1)}; shuffled batches ${shuffled.toFixed(1)})`,
           );
         }
+        order = grouped;
       }
       // train.max_train_rows was applied when the rows were chosen (model_setup.cappedTrainRows).
       state.order = Array.from(order);

@@ -7,13 +7,12 @@ import assert from 'node:assert/strict';
 import { validateExperiment } from '../../src/train/experiment.js';
 import { resolvedHash } from '../../src/train/resolved_hash.js';
 
-const base = (model: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+const base = (model: Record<string, unknown>) => ({
   dataset_dir: 'runs/data/x',
   domains: { train: ['a', 'b'] },
   model,
   backbone: { kind: 'use-lite', cache_dir: '/tmp/one' },
   train: { epochs: 2 },
-  ...extra,
 });
 const hashes = (raw: Record<string, unknown>) => {
   const loaded = validateExperiment(raw, 'test.yaml');
