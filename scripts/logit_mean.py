@@ -1,11 +1,12 @@
-"""Test AUC of a Uni-CTR run's own domain networks, its general network, and their logit mean
-(docs/training.md, finding 12). Needs two score files of the same split from `unictr predict`:
+"""Test AUC of score files of the same rows and of their logit mean: a run's domain networks and its
+general network (docs/training.md, finding 12), or runs of different prompt templates (finding 19).
+Each file is `domain,label,score,row_id` (a run's predictions/test.csv, or `unictr predict`'s output):
 
     unictr predict --run RUN --split test --out own.csv
     unictr predict --run RUN --split test --head general --out general.csv
-    /usr/bin/python3 scripts/mean_of_heads.py own.csv general.csv "Fashion & Style" "Sports, Recreation & Outdoors" ...
+    /usr/bin/python3 scripts/logit_mean.py own.csv general.csv -- "Fashion & Style" "Sports, Recreation & Outdoors" ...
 
-The domains named are the training domains: per-domain AUCs and the pooled AUC over them.
+The domains after `--` are the training domains: per-domain AUCs and the pooled AUC over them.
 """
 import csv
 import sys
@@ -31,16 +32,20 @@ def logit(p):
 
 
 def main():
-    if len(sys.argv) < 4:
+    args = sys.argv[1:]
+    if '--' not in args or args.index('--') < 2 or args.index('--') == len(args) - 1:
         sys.exit(__doc__)
-    own_ids, domain, label, own = read(sys.argv[1])
-    gen_ids, _, _, general = read(sys.argv[2])
-    if own_ids != gen_ids:
-        sys.exit(f'{sys.argv[1]} and {sys.argv[2]} do not score the same rows in the same order')
-    domains = sys.argv[3:]
+    files, domains = args[: args.index('--')], args[args.index('--') + 1 :]
+    ids, domain, label, first = read(files[0])
+    scores = [first]
+    for f in files[1:]:
+        other_ids, _, _, s = read(f)
+        if other_ids != ids:
+            sys.exit(f'{files[0]} and {f} do not score the same rows in the same order')
+        scores.append(s)
     pooled = np.isin(domain, domains)
-    mean = 1 / (1 + np.exp(-(logit(own) + logit(general)) / 2))
-    for name, p in (('own domain network', own), ('general network', general), ('logit mean', mean)):
+    mean = 1 / (1 + np.exp(-np.mean([logit(s) for s in scores], axis=0)))
+    for name, p in [*zip(files, scores), ('logit mean', mean)]:
         per = ' / '.join(f'{roc_auc_score(label[domain == d], p[domain == d]):.4f}' for d in domains)
         print(f'{name}: {per}, pooled {roc_auc_score(label[pooled], p[pooled]):.4f}')
 
