@@ -16,7 +16,11 @@ from sklearn.metrics import roc_auc_score
 
 
 def read(path):
-    with open(path, newline='') as f:
+    try:
+        f = open(path, newline='')
+    except OSError as e:
+        sys.exit(f'{path}: {e.strerror}')
+    with f:
         rows = list(csv.DictReader(f))
     return (
         [r['row_id'] for r in rows],
@@ -43,6 +47,9 @@ def main():
         if other_ids != ids:
             sys.exit(f'{files[0]} and {f} do not score the same rows in the same order')
         scores.append(s)
+    for d in domains:
+        if not np.any(domain == d):
+            sys.exit(f'{files[0]}: no rows of domain "{d}" (it holds: {", ".join(sorted(set(domain)))})')
     pooled = np.isin(domain, domains)
     mean = 1 / (1 + np.exp(-np.mean([logit(s) for s in scores], axis=0)))
     for name, p in [*zip(files, scores), ('logit mean', mean)]:

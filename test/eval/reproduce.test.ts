@@ -116,6 +116,7 @@ test('reproduce smoke: crash, resume, tables from the run folders, nothing rerun
   assert.equal(again.code, 0, again.stderr);
   assert.match(again.stderr, /6\/6 runs already finished with the same config/);
   assert.match(again.stderr, /0 trained now/);
+  assert.match(again.stderr, /all 6 planned runs have finished; the grid is complete/);
   assert.equal(statSync(path.join(out, 'runs/unictr-s2013/metrics.json')).mtimeMs, stamp);
   assert.equal(readFileSync(path.join(out, 'tables.md'), 'utf8'), md);
 });
@@ -169,6 +170,7 @@ test('reproduce: --models trains only those rows, --no-train writes an incomplet
   const r = runCli(['reproduce', '--config', path.join(ROOT, 'experiments/reproduce/smoke.yaml'), '--out', partial, '--no-train']);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /1 of 6 planned runs have not finished/);
+  assert.doesNotMatch(r.stderr, /runs finished \(/, '--no-train reported a training loop');
   assert.ok(!existsSync(path.join(partial, 'runs/unictr-s2013/metrics.json')), '--no-train trained a run');
   const md = readFileSync(path.join(partial, 'tables.md'), 'utf8');
   assert.match(md, /Incomplete grid: 1 planned run has not finished\*\* \(unictr-s2013\)/);

@@ -69,19 +69,23 @@ export const reproduceCommand: UnictrCommand<ReproduceArgs> = {
     const { runExperiment } = await import('../../train/run.js');
     const backend = toTrain.length > 0 ? await startBackend(args) : null;
     const crash = process.env.UNICTR_CRASH_AFTER_STEPS ? Number(process.env.UNICTR_CRASH_AFTER_STEPS) : undefined;
-    await runGrid(
-      toTrain,
-      async (run, resume) => {
-        const loaded = loadExperiment(run.configFile);
-        if (loaded.hash !== run.hash) throw new Error(`${run.configFile}: config hash ${loaded.hash} differs from the planned ${run.hash}`);
-        await runExperiment({ loaded, out: run.dir, resume, backend: backend!.choice, command: process.argv.slice(2), crashAfterSteps: crash });
-      },
-      { resume: args.resume },
-    );
+    // --no-train (or --models naming nothing): no training loop, only its outcome below.
+    if (toTrain.length > 0) {
+      await runGrid(
+        toTrain,
+        async (run, resume) => {
+          const loaded = loadExperiment(run.configFile);
+          if (loaded.hash !== run.hash) throw new Error(`${run.configFile}: config hash ${loaded.hash} differs from the planned ${run.hash}`);
+          await runExperiment({ loaded, out: run.dir, resume, backend: backend!.choice, command: process.argv.slice(2), crashAfterSteps: crash });
+        },
+        { resume: args.resume },
+      );
+    }
     const { buildTables, collectResults, writeTables } = await import('../../eval/tables.js');
     const results = collectResults(plan);
     const missing = plan.filter((r) => !results.some((x) => x.run.id === r.id)).map((r) => r.id);
     if (missing.length > 0) log.warn(`reproduce: ${missing.length} of ${plan.length} planned runs have not finished; the tables say so`);
+    else log.info(`reproduce: all ${plan.length} planned runs have finished; the grid is complete`);
     const tables = buildTables(rc, results, seeds, only as Table[] | undefined);
     const command = `unictr reproduce --config ${path.relative(process.cwd(), rc.file)} --out ${args.out}${args.seeds ? ` --seeds ${args.seeds}` : ''}${only ? ` --only ${only.join(',')}` : ''}`;
     const written = await writeTables(out, rc, tables, { seeds, command, missing });

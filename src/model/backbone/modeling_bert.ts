@@ -6,20 +6,11 @@
  * [in, out] (transposed once at load from Hugging Face's [out, in]) so every matMul is untransposed.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Backbone, TokenizedBatch, TuningMode } from './types.js';
 import type { BertConfig } from './configuration_bert.js';
-import { LoraAdapter, LORA_TARGETS, initLoraValues, type LoraOptions } from './lora.js';
+import { LoraAdapter, LORA_TARGETS, initLoraValues } from './lora.js';
+import { TfjsEncoder, type EncoderOptions, type EncoderWeights, type WeightSpec } from './tfjs_encoder.js';
 import { dense, embeddingLookup } from '../ops/index.js';
-import { Rng } from '../../util/rng.js';
-
-/** A weight as the encoder expects it: HF name, HF shape, and whether it is a Linear kernel. */
-export interface WeightSpec {
-  name: string;
-  /** Shape in the Hugging Face checkpoint. */
-  hfShape: number[];
-  /** Linear weights are [out, in] in HF and [in, out] here. */
-  transpose: boolean;
-}
+import type { Rng } from '../../util/rng.js';
 
 /** Every weight the encoder needs, in load order (the pooler is not needed). */
 export function bertWeightSpecs(cfg: BertConfig): WeightSpec[] {
@@ -53,21 +44,6 @@ export function bertWeightSpecs(cfg: BertConfig): WeightSpec[] {
   return specs;
 }
 
-/** Float32 values in the encoder's own layout (kernels already [in, out]). */
-export type EncoderWeights = ReadonlyMap<string, { shape: number[]; data: Float32Array }>;
-
-export interface BertEncoderOptions {
-  tuning: TuningMode;
-  lora: LoraOptions;
-  /** Identity for cache keys. */
-  id: string;
-  tokenize: (texts: readonly string[], maxLength: number) => TokenizedBatch;
-  /** Seeds LoRA's A initialisation, and dropout when forward() gets no rng. */
-  seed: number;
-}
-
-let instanceCounter = 0;
-
 interface Layer {
   query: [tf.Variable, tf.Variable];
   key: [tf.Variable, tf.Variable];
@@ -80,42 +56,16 @@ interface Layer {
   lora?: { query: LoraAdapter; value: LoraAdapter };
 }
 
-export class BertEncoder implements Backbone {
-  readonly id: string;
-  readonly numLayers: number;
-  readonly hiddenSize: number;
-  readonly tuning: TuningMode;
+export class BertEncoder extends TfjsEncoder {
   readonly config: BertConfig;
-  private readonly vars = new Map<string, tf.Variable>();
   private readonly layers: Layer[] = [];
-  private readonly tokenizeFn: BertEncoderOptions['tokenize'];
-  private readonly fallbackRng: Rng;
-  private disposed = false;
 
-  constructor(cfg: BertConfig, weights: EncoderWeights, opts: BertEncoderOptions) {
-    this.config = cfg;
-    this.id = opts.id;
-    this.numLayers = cfg.numHiddenLayers;
-    this.hiddenSize = cfg.hiddenSize;
-    this.tuning = opts.tuning;
-    this.tokenizeFn = opts.tokenize;
-    const rng = new Rng(opts.seed);
-    this.fallbackRng = new Rng(rng.seed());
-    // tfjs variable names are process-global; the stable HF name is the map key.
-    const scope = `bert_${instanceCounter++}`;
+  constructor(cfg: BertConfig, weights: EncoderWeights, opts: EncoderOptions) {
     const trainable = (name: string): boolean =>
       opts.tuning === 'full' || (opts.tuning === 'lora' && (name.endsWith('.bias') || name.includes('.lora_')));
-    const make = (name: string, shape: number[], data: Float32Array): tf.Variable => {
-      const v = tf.variable(tf.tensor(data, shape, 'float32'), trainable(name), `${scope}/${name}`);
-      this.vars.set(name, v);
-      return v;
-    };
-    for (const spec of bertWeightSpecs(cfg)) {
-      const w = weights.get(spec.name);
-      if (!w) throw new Error(`BertEncoder: weight "${spec.name}" not provided`);
-      make(spec.name, w.shape, w.data);
-    }
-    const g = (name: string): tf.Variable => this.vars.get(name)!;
+    super('BertEncoder', cfg, bertWeightSpecs(cfg), weights, opts, trainable);
+    this.config = cfg;
+    const g = (name: string): tf.Variable => this.weight(name);
     const pair = (name: string): [tf.Variable, tf.Variable] => [g(`${name}.weight`), g(`${name}.bias`)];
     const d = cfg.hiddenSize;
     for (let i = 0; i < cfg.numHiddenLayers; i++) {
@@ -134,8 +84,8 @@ export class BertEncoder implements Backbone {
         const adapters: Partial<Record<(typeof LORA_TARGETS)[number], LoraAdapter>> = {};
         for (const t of LORA_TARGETS) {
           const base = `${p}.attention.self.${t}`;
-          const init = initLoraValues(d, d, opts.lora.r, rng);
-          adapters[t] = new LoraAdapter(make(`${base}.lora_A`, [d, opts.lora.r], init.a), make(`${base}.lora_B`, [opts.lora.r, d], init.b), opts.lora);
+          const init = initLoraValues(d, d, opts.lora.r, this.initRng);
+          adapters[t] = new LoraAdapter(this.make(`${base}.lora_A`, [d, opts.lora.r], init.a), this.make(`${base}.lora_B`, [opts.lora.r, d], init.b), opts.lora);
         }
         layer.lora = adapters as Layer['lora'];
       }
@@ -143,37 +93,11 @@ export class BertEncoder implements Backbone {
     }
   }
 
-  tokenize(texts: readonly string[], maxLength: number): TokenizedBatch {
-    return this.tokenizeFn(texts, Math.min(maxLength, this.config.maxPositionEmbeddings));
-  }
-
-  trainableVariables(): tf.Variable[] {
-    return [...this.vars.values()].filter((v) => v.trainable);
-  }
-
-  namedVariables(): Map<string, tf.Variable> {
-    return new Map(this.vars);
-  }
-
   forward(inputIds: tf.Tensor2D, attentionMask: tf.Tensor2D, layers: readonly number[], opts: { training: boolean; rng?: Rng }): tf.Tensor3D[] {
-    if (this.disposed) throw new Error('BertEncoder: used after dispose()');
+    const seedOrUndef = this.beginForward(inputIds, attentionMask, layers, opts);
     const [batch, seq] = inputIds.shape;
-    if (attentionMask.shape[0] !== batch || attentionMask.shape[1] !== seq) {
-      throw new Error(`BertEncoder.forward: attentionMask shape [${attentionMask.shape.join(', ')}] does not match inputIds [${batch}, ${seq}]`);
-    }
-    if (seq > this.config.maxPositionEmbeddings) {
-      throw new RangeError(`BertEncoder.forward: sequence length ${seq} exceeds max_position_embeddings ${this.config.maxPositionEmbeddings}`);
-    }
-    for (const l of layers) {
-      if (!Number.isInteger(l) || l < 0 || l > this.numLayers) throw new RangeError(`BertEncoder.forward: layer ${l} outside 0..${this.numLayers}`);
-    }
     const want = new Set(layers);
     const last = Math.max(-1, ...layers);
-    // Dropout only where something is being tuned: a frozen backbone must give the same states
-    // live as from the frozen cache.
-    const useDropout = opts.training && this.tuning !== 'frozen';
-    const rng = opts.rng ?? this.fallbackRng;
-    const seedOrUndef = (): number | undefined => (useDropout ? rng.seed() : undefined);
     const cfg = this.config;
     const dropout = (x: tf.Tensor, rate: number): tf.Tensor => {
       const s = seedOrUndef();
@@ -185,7 +109,7 @@ export class BertEncoder implements Backbone {
     return tf.tidy(() => {
       const states = new Map<number, tf.Tensor3D>();
       const ids = inputIds.dtype === 'int32' ? inputIds : tf.cast(inputIds, 'int32');
-      const v = (n: string): tf.Variable => this.vars.get(n)!;
+      const v = (n: string): tf.Variable => this.weight(n);
       const word = embeddingLookup(v('embeddings.word_embeddings.weight'), ids);
       const pos = embeddingLookup(v('embeddings.position_embeddings.weight'), tf.range(0, seq, 1, 'int32'));
       // Token type 0 everywhere: single-segment inputs.
@@ -224,13 +148,6 @@ export class BertEncoder implements Backbone {
       }
       return layers.map((l) => states.get(l)!);
     });
-  }
-
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    for (const v of this.vars.values()) v.dispose();
-    this.vars.clear();
   }
 }
 

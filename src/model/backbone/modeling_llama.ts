@@ -11,12 +11,11 @@
  * [in, out] (transposed once at load from Hugging Face's [out, in]).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Backbone, TokenizedBatch, TuningMode } from './types.js';
 import type { LlamaConfig } from './configuration_llama.js';
-import type { EncoderWeights, WeightSpec } from './modeling_bert.js';
-import { LoraAdapter, initLoraValues, type LoraOptions } from './lora.js';
+import { LoraAdapter, initLoraValues } from './lora.js';
+import { TfjsEncoder, type EncoderOptions, type EncoderWeights, type WeightSpec } from './tfjs_encoder.js';
 import { dense, embeddingLookup } from '../ops/index.js';
-import { Rng } from '../../util/rng.js';
+import type { Rng } from '../../util/rng.js';
 
 /** Attention projections that get LoRA adapters (as in the Uni-CTR paper's PEFT setup). */
 export const LLAMA_LORA_TARGETS = ['q_proj', 'v_proj'] as const;
@@ -46,15 +45,6 @@ export function llamaWeightSpecs(cfg: LlamaConfig): WeightSpec[] {
   return specs;
 }
 
-export interface LlamaEncoderOptions {
-  tuning: TuningMode;
-  lora: LoraOptions;
-  id: string;
-  tokenize: (texts: readonly string[], maxLength: number) => TokenizedBatch;
-  /** Seeds LoRA's A initialisation, and dropout when forward() gets no rng. */
-  seed: number;
-}
-
 interface Layer {
   inputNorm: tf.Variable;
   q: tf.Variable;
@@ -68,49 +58,22 @@ interface Layer {
   lora?: { q: LoraAdapter; v: LoraAdapter };
 }
 
-let instanceCounter = 0;
-
-export class LlamaEncoder implements Backbone {
-  readonly id: string;
-  readonly numLayers: number;
-  readonly hiddenSize: number;
-  readonly tuning: TuningMode;
+export class LlamaEncoder extends TfjsEncoder {
   readonly config: LlamaConfig;
   /** A decoder's summary of a text is its last real token (it has seen every other). */
   readonly pooling = 'last' as const;
-  private readonly vars = new Map<string, tf.Variable>();
   private readonly layers: Layer[] = [];
-  private readonly tokenizeFn: LlamaEncoderOptions['tokenize'];
-  private readonly fallbackRng: Rng;
   /** 1 / theta^(2j/dh), j = 0 … dh/2 − 1. */
   private readonly invFreq: Float32Array;
-  private disposed = false;
 
-  constructor(cfg: LlamaConfig, weights: EncoderWeights, opts: LlamaEncoderOptions) {
-    this.config = cfg;
-    this.id = opts.id;
-    this.numLayers = cfg.numHiddenLayers;
-    this.hiddenSize = cfg.hiddenSize;
-    this.tuning = opts.tuning;
-    this.tokenizeFn = opts.tokenize;
-    const rng = new Rng(opts.seed);
-    this.fallbackRng = new Rng(rng.seed());
-    const half = cfg.headDim / 2;
-    this.invFreq = Float32Array.from({ length: half }, (_, j) => 1 / cfg.ropeTheta ** ((2 * j) / cfg.headDim));
-    const scope = `llama_${instanceCounter++}`;
+  constructor(cfg: LlamaConfig, weights: EncoderWeights, opts: EncoderOptions) {
     // LLaMA has no biases: LoRA tunes the adapters only.
     const trainable = (name: string): boolean => opts.tuning === 'full' || (opts.tuning === 'lora' && name.includes('.lora_'));
-    const make = (name: string, shape: number[], data: Float32Array): tf.Variable => {
-      const v = tf.variable(tf.tensor(data, shape, 'float32'), trainable(name), `${scope}/${name}`);
-      this.vars.set(name, v);
-      return v;
-    };
-    for (const spec of llamaWeightSpecs(cfg)) {
-      const w = weights.get(spec.name);
-      if (!w) throw new Error(`LlamaEncoder: weight "${spec.name}" not provided`);
-      make(spec.name, w.shape, w.data);
-    }
-    const g = (name: string): tf.Variable => this.vars.get(name)!;
+    super('LlamaEncoder', cfg, llamaWeightSpecs(cfg), weights, opts, trainable);
+    this.config = cfg;
+    const half = cfg.headDim / 2;
+    this.invFreq = Float32Array.from({ length: half }, (_, j) => 1 / cfg.ropeTheta ** ((2 * j) / cfg.headDim));
+    const g = (name: string): tf.Variable => this.weight(name);
     const d = cfg.hiddenSize;
     for (let i = 0; i < cfg.numHiddenLayers; i++) {
       const p = `layers.${i}`;
@@ -128,8 +91,8 @@ export class LlamaEncoder implements Backbone {
       if (opts.tuning === 'lora') {
         const adapter = (t: (typeof LLAMA_LORA_TARGETS)[number], out: number): LoraAdapter => {
           const base = `${p}.self_attn.${t}`;
-          const init = initLoraValues(d, out, opts.lora.r, rng);
-          return new LoraAdapter(make(`${base}.lora_A`, [d, opts.lora.r], init.a), make(`${base}.lora_B`, [opts.lora.r, out], init.b), opts.lora);
+          const init = initLoraValues(d, out, opts.lora.r, this.initRng);
+          return new LoraAdapter(this.make(`${base}.lora_A`, [d, opts.lora.r], init.a), this.make(`${base}.lora_B`, [opts.lora.r, out], init.b), opts.lora);
         };
         layer.lora = { q: adapter('q_proj', cfg.numAttentionHeads * cfg.headDim), v: adapter('v_proj', cfg.numKeyValueHeads * cfg.headDim) };
       }
@@ -137,35 +100,11 @@ export class LlamaEncoder implements Backbone {
     }
   }
 
-  tokenize(texts: readonly string[], maxLength: number): TokenizedBatch {
-    return this.tokenizeFn(texts, Math.min(maxLength, this.config.maxPositionEmbeddings));
-  }
-
-  trainableVariables(): tf.Variable[] {
-    return [...this.vars.values()].filter((v) => v.trainable);
-  }
-
-  namedVariables(): Map<string, tf.Variable> {
-    return new Map(this.vars);
-  }
-
   forward(inputIds: tf.Tensor2D, attentionMask: tf.Tensor2D, layers: readonly number[], opts: { training: boolean; rng?: Rng }): tf.Tensor3D[] {
-    if (this.disposed) throw new Error('LlamaEncoder: used after dispose()');
+    const seedOrUndef = this.beginForward(inputIds, attentionMask, layers, opts);
     const [batch, seq] = inputIds.shape;
-    if (attentionMask.shape[0] !== batch || attentionMask.shape[1] !== seq) {
-      throw new Error(`LlamaEncoder.forward: attentionMask shape [${attentionMask.shape.join(', ')}] does not match inputIds [${batch}, ${seq}]`);
-    }
-    if (seq > this.config.maxPositionEmbeddings) {
-      throw new RangeError(`LlamaEncoder.forward: sequence length ${seq} exceeds max_position_embeddings ${this.config.maxPositionEmbeddings}`);
-    }
-    for (const l of layers) {
-      if (!Number.isInteger(l) || l < 0 || l > this.numLayers) throw new RangeError(`LlamaEncoder.forward: layer ${l} outside 0..${this.numLayers}`);
-    }
     const want = new Set(layers);
     const last = Math.max(-1, ...layers);
-    const useDropout = opts.training && this.tuning !== 'frozen';
-    const rng = opts.rng ?? this.fallbackRng;
-    const seedOrUndef = (): number | undefined => (useDropout ? rng.seed() : undefined);
     const cfg = this.config;
     const heads = cfg.numAttentionHeads;
     const kvHeads = cfg.numKeyValueHeads;
@@ -176,7 +115,7 @@ export class LlamaEncoder implements Backbone {
       const states = new Map<number, tf.Tensor3D>();
       const ids = inputIds.dtype === 'int32' ? inputIds : tf.cast(inputIds, 'int32');
       const maskF = attentionMask.dtype === 'float32' ? attentionMask : tf.cast(attentionMask, 'float32');
-      let h: tf.Tensor = embeddingLookup(this.vars.get('embed_tokens.weight')!, ids);
+      let h: tf.Tensor = embeddingLookup(this.weight('embed_tokens.weight'), ids);
       if (want.has(0)) states.set(0, h as tf.Tensor3D);
       // Rotary angles per (row, position): positions count real tokens so left padding shifts nothing.
       const pos = tf.relu(tf.sub(tf.cumsum(maskF, 1), 1));
@@ -223,7 +162,7 @@ export class LlamaEncoder implements Backbone {
         const gate = dense(y, L.gate);
         const swiglu = tf.mul(tf.mul(gate, tf.sigmoid(gate)), dense(y, L.up));
         h = tf.add(h, dense(swiglu, L.down));
-        if (want.has(i + 1)) states.set(i + 1, (i + 1 === this.numLayers ? this.rmsNorm(h, this.vars.get('norm.weight')!) : h) as tf.Tensor3D);
+        if (want.has(i + 1)) states.set(i + 1, (i + 1 === this.numLayers ? this.rmsNorm(h, this.weight('norm.weight')) : h) as tf.Tensor3D);
       }
       return layers.map((l) => states.get(l)!);
     });
@@ -231,12 +170,5 @@ export class LlamaEncoder implements Backbone {
 
   private rmsNorm(x: tf.Tensor, weight: tf.Tensor): tf.Tensor {
     return tf.mul(tf.mul(x, tf.rsqrt(tf.add(tf.mean(tf.square(x), -1, true), this.config.rmsNormEps))), weight);
-  }
-
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    for (const v of this.vars.values()) v.dispose();
-    this.vars.clear();
   }
 }
