@@ -32,8 +32,12 @@ export interface StreamInit {
   layers: number[];
   /** The tfjs backend a tfjs encoder uses in the worker. */
   backend: BackendChoice;
-  /** Int32 [replies, exited]: the worker bumps the first after every reply and sets the second when it ends. */
+  /**
+   * Int32 [replies, exited, heartbeat]: the worker bumps the first after every reply, sets the
+   * second when it ends normally and bumps the third every `heartbeatMs` while it lives.
+   */
   signal: SharedArrayBuffer;
+  heartbeatMs: number;
 }
 
 export interface StreamRequest {
@@ -51,6 +55,17 @@ type Ready = { ready: true; id: string; hiddenSize: number; numLayers: number } 
 
 /** Announced batches that may wait in the worker (each holds one batch of states once encoded). */
 const PREFETCH_DEPTH = 2;
+
+/** How often a live worker bumps the heartbeat slot. */
+const HEARTBEAT_MS = 1000;
+
+/**
+ * A worker killed without running its exit handler (out of memory, terminated) sets no flag, and a
+ * parent blocked in Atomics.wait never sees its 'exit' event: after this long without a reply or a
+ * heartbeat the request fails instead of waiting for ever. Generous, because a tfjs encoder's
+ * synchronous kernels also hold the worker's heartbeat back while it encodes a large batch.
+ */
+const STALL_MS = 5 * 60_000;
 
 /** The per-split functions a RowSource takes. */
 export interface StreamedSplit {
@@ -84,6 +99,7 @@ export class StateStream {
     /** Encoder identity (architecture + weights) and width. */
     readonly encoderId: string,
     readonly hiddenSize: number,
+    private readonly stallMs: number,
   ) {
     this.signal = new Int32Array(signal);
     worker.on('error', (e) => (this.failure ??= e));
@@ -91,17 +107,19 @@ export class StateStream {
   }
 
   /** Start the worker and load its encoder; rejects with the encoder's own error (bad folder, …). */
-  static async start(opts: Omit<StreamInit, 'entry' | 'backend' | 'signal'>): Promise<StateStream> {
+  static async start(opts: Omit<StreamInit, 'entry' | 'backend' | 'signal' | 'heartbeatMs'> & { stallMs?: number }): Promise<StateStream> {
+    const { stallMs = STALL_MS, ...encoderOpts } = opts;
     const choice = backendInfo()?.choice;
-    const signal = new SharedArrayBuffer(8);
+    const signal = new SharedArrayBuffer(12);
     const { port1, port2 } = new MessageChannel();
     const init: StreamInit & { port: MessagePort } = {
-      ...opts,
+      ...encoderOpts,
       // Same extension as this module (.ts under tsx, .js if compiled).
       entry: new URL(`./state_stream_worker${path.extname(new URL(import.meta.url).pathname)}`, import.meta.url).href,
       // A GPU or native backend stays with training; the worker's tfjs (if used at all) is wasm.
       backend: choice === 'cpu' ? 'cpu' : 'wasm',
       signal,
+      heartbeatMs: HEARTBEAT_MS,
       port: port2,
     };
     const worker = new Worker(new URL('./worker_boot.mjs', import.meta.url), { workerData: init, transferList: [port2] });
@@ -127,7 +145,7 @@ export class StateStream {
     // Requests are answered synchronously; neither the worker nor the port holds the process open.
     worker.unref();
     port1.unref();
-    return new StateStream(worker, port1, signal, ready.id, ready.hiddenSize);
+    return new StateStream(worker, port1, signal, ready.id, ready.hiddenSize, stallMs);
   }
 
   /** The functions a RowSource of `split` takes. */
@@ -187,6 +205,8 @@ export class StateStream {
   }
 
   private wait(id: number): StreamReply {
+    let beat = Atomics.load(this.signal, 2);
+    let beatAt = Date.now();
     for (;;) {
       // Read the counter before draining: a reply posted after the drain changes it, so the wait
       // below returns at once instead of missing the notification.
@@ -199,7 +219,15 @@ export class StateStream {
       }
       if (this.failure) throw this.failure;
       if (Atomics.load(this.signal, 1)) throw (this.failure = new Error('state encoder worker ended without replying'));
-      Atomics.wait(this.signal, 0, seen, 10_000);
+      const now = Date.now();
+      const b = Atomics.load(this.signal, 2);
+      if (b !== beat) [beat, beatAt] = [b, now];
+      else if (now - beatAt > this.stallMs) {
+        throw (this.failure = new Error(
+          `state encoder worker gave no reply and no sign of life for ${Math.round((now - beatAt) / 1000)} s (it may have run out of memory)`,
+        ));
+      }
+      Atomics.wait(this.signal, 0, seen, Math.min(10_000, this.stallMs / 4));
     }
   }
 

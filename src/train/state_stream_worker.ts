@@ -18,6 +18,8 @@ process.on('exit', () => {
   Atomics.store(signal, 1, 1);
   Atomics.notify(signal, 0);
 });
+// Slot 2 ticks while the worker lives: a parent that sees it stop knows the worker died without slot 1.
+setInterval(() => Atomics.add(signal, 2, 1), init.heartbeatMs).unref();
 
 function reply(m: StreamReply, transfer: ArrayBuffer[] = []): void {
   init.port.postMessage(m, transfer);

@@ -65,6 +65,27 @@ test('streamed states equal the float32 cache; an announced batch that is not as
   }
 });
 
+test('a worker that dies without its exit handler fails the request after the stall limit instead of hanging', async () => {
+  const split = { prompt: ['a short prompt', 'another prompt'] } as unknown as SplitColumns;
+  const stream = await StateStream.start({ spec: { kind: 'hf', path: TINY_BERT }, truncation: 'right', maxLength: 16, layers: [2], stallMs: 3000 });
+  try {
+    const s = stream.forSplit(split);
+    assert.equal(s.read(Int32Array.from([0])).batch, 1);
+    // terminate() runs no exit handler in the worker; with the listeners gone this thread learns
+    // nothing of it either, as when it is blocked in Atomics.wait while the worker dies.
+    const worker = (stream as unknown as { worker: import('node:worker_threads').Worker }).worker;
+    worker.removeAllListeners();
+    await worker.terminate();
+    const t0 = Date.now();
+    assert.throws(() => s.read(Int32Array.from([1])), /state encoder worker gave no reply and no sign of life for \d+ s/);
+    assert.ok(Date.now() - t0 < 60_000, `took ${Date.now() - t0} ms`);
+    // The failure sticks: later requests fail at once.
+    assert.throws(() => s.read(Int32Array.from([0])), /no sign of life/);
+  } finally {
+    await stream.close();
+  }
+});
+
 test('backbone.cache=none trains to the metrics of the float32 cache and writes no cache folder', () => {
   const common = [
     '--config', path.join(ROOT, 'experiments/tiny.yaml'),
