@@ -94,10 +94,8 @@ export class BertEncoder extends TfjsEncoder {
   }
 
   forward(inputIds: tf.Tensor2D, attentionMask: tf.Tensor2D, layers: readonly number[], opts: { training: boolean; rng?: Rng }): tf.Tensor3D[] {
-    const seedOrUndef = this.beginForward(inputIds, attentionMask, layers, opts);
+    const { seedOrUndef, want, last } = this.beginForward(inputIds, attentionMask, layers, opts);
     const [batch, seq] = inputIds.shape;
-    const want = new Set(layers);
-    const last = Math.max(-1, ...layers);
     const cfg = this.config;
     const dropout = (x: tf.Tensor, rate: number): tf.Tensor => {
       const s = seedOrUndef();

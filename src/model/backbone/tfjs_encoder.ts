@@ -107,11 +107,17 @@ export abstract class TfjsEncoder implements Backbone {
   abstract forward(inputIds: tf.Tensor2D, attentionMask: tf.Tensor2D, layers: readonly number[], opts: { training: boolean; rng?: Rng }): tf.Tensor3D[];
 
   /**
-   * The checks of a forward pass (not disposed, mask shape, length, layer range), then the dropout
-   * seed source: undefined seeds unless training with something tuned, since a frozen backbone must
-   * give the same states live as from the frozen cache.
+   * The checks of a forward pass (not disposed, mask shape, length, layer range), then what the pass
+   * needs: the dropout seed source (undefined seeds unless training with something tuned, since a
+   * frozen backbone must give the same states live as from the frozen cache), the layers asked for
+   * and the last one to run.
    */
-  protected beginForward(inputIds: tf.Tensor2D, attentionMask: tf.Tensor2D, layers: readonly number[], opts: { training: boolean; rng?: Rng }): () => number | undefined {
+  protected beginForward(
+    inputIds: tf.Tensor2D,
+    attentionMask: tf.Tensor2D,
+    layers: readonly number[],
+    opts: { training: boolean; rng?: Rng },
+  ): { seedOrUndef: () => number | undefined; want: Set<number>; last: number } {
     if (this.disposed) throw new Error(`${this.kind}: used after dispose()`);
     const [batch, seq] = inputIds.shape;
     if (attentionMask.shape[0] !== batch || attentionMask.shape[1] !== seq) {
@@ -125,7 +131,7 @@ export abstract class TfjsEncoder implements Backbone {
     }
     const useDropout = opts.training && this.tuning !== 'frozen';
     const rng = opts.rng ?? this.fallbackRng;
-    return () => (useDropout ? rng.seed() : undefined);
+    return { seedOrUndef: () => (useDropout ? rng.seed() : undefined), want: new Set(layers), last: Math.max(-1, ...layers) };
   }
 
   dispose(): void {
