@@ -1,5 +1,6 @@
 """Test AUC of score files of the same rows and of their logit mean: a run's domain networks and its
-general network (docs/training.md, finding 12), or runs of different prompt templates (finding 19).
+general network (docs/training.md, finding 12), runs of different prompt templates (finding 19), or
+Uni-CTR and the floor (finding 25); and the Spearman rank correlation of each file with the first.
 Each file is `domain,label,score,row_id` (a run's predictions/test.csv, or `unictr predict`'s output):
 
     unictr predict --run RUN --split test --out own.csv
@@ -12,6 +13,7 @@ import csv
 import sys
 
 import numpy as np
+from scipy.stats import spearmanr
 from sklearn.metrics import roc_auc_score
 
 
@@ -55,6 +57,10 @@ def main():
     for name, p in [*zip(files, scores), ('logit mean', mean)]:
         per = ' / '.join(f'{roc_auc_score(label[domain == d], p[domain == d]):.4f}' for d in domains)
         print(f'{name}: {per}, pooled {roc_auc_score(label[pooled], p[pooled]):.4f}')
+    # Models that rank the rows alike cannot gain much from their average.
+    for name, p in zip(files[1:], scores[1:]):
+        per = ' / '.join(f'{spearmanr(first[domain == d], p[domain == d])[0]:.3f}' for d in domains)
+        print(f'rank correlation of {name} with {files[0]}: {per}, pooled {spearmanr(first[pooled], p[pooled])[0]:.3f}')
 
 
 if __name__ == '__main__':
