@@ -62,10 +62,11 @@ const HEARTBEAT_MS = 1000;
 /**
  * A worker killed without running its exit handler (out of memory, terminated) sets no flag, and a
  * parent blocked in Atomics.wait never sees its 'exit' event: after this long without a reply or a
- * heartbeat the request fails instead of waiting for ever. Generous, because a tfjs encoder's
- * synchronous kernels also hold the worker's heartbeat back while it encodes a large batch.
+ * heartbeat the request fails instead of waiting for ever. Long, because a tfjs encoder's
+ * synchronous kernels also hold the heartbeat back while they encode one sub-batch of 32 prompts
+ * (seconds for USE-lite or a small BERT; minutes for a billion-parameter decoder on wasm).
  */
-const STALL_MS = 5 * 60_000;
+const STALL_MS = 30 * 60_000;
 
 /** The per-split functions a RowSource takes. */
 export interface StreamedSplit {
