@@ -22,6 +22,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { ConfigError, ModelFolderError } from '../../util/errors.js';
 import { SentencePieceUnigram } from './sentencepiece.js';
+import { dense } from '../ops/index.js';
 import { NO_TRUNCATION, type Backbone, type TokenizedBatch, type TuningMode } from './types.js';
 
 /** Bumped whenever the forward or tokenizer changes its output, so that old state caches miss. */
@@ -201,11 +202,13 @@ function layerNorm(x: tf.Tensor3D, scale: tf.Tensor1D, bias: tf.Tensor1D, eps: n
   return tf.add(tf.mul(tf.mul(scale, tf.rsqrt(tf.add(variance, eps))), centred), bias) as tf.Tensor3D;
 }
 
-/** x [b, s, in] · kernel [in, out] + bias. */
+/**
+ * x [b, s, in] · kernel [in, out] + bias, through the shared dense op: the same forward, and a
+ * gradient without wasm's slow transposed matMuls should the weights ever be tuned
+ * (scripts/use-lite-tuning-cost.ts).
+ */
 function dense3d(x: tf.Tensor3D, kernel: tf.Tensor2D, bias: tf.Tensor1D): tf.Tensor3D {
-  const [b, s, din] = x.shape;
-  const y = tf.add(tf.matMul(tf.reshape(x, [b * s, din]), kernel), bias);
-  return tf.reshape(y, [b, s, kernel.shape[1]]);
+  return dense(x, kernel, bias) as tf.Tensor3D;
 }
 
 function splitHeads(x: tf.Tensor3D, heads: number, headDim: number): tf.Tensor4D {
