@@ -1,9 +1,8 @@
 /**
- * What one training step would cost if USE-lite's weights were tuned instead of read as frozen
- * states (docs/training.md, "Where the bound lies"): the time of a forward pass and of a forward and
- * backward pass over one batch of magazine-like prompts, with the gradient taken with respect to the
- * QKV kernels of the last layer only or of both layers. The kernels are swapped for variables on the
- * loaded backbone; nothing is trained or written.
+ * What one training step of a tuned USE-lite costs (docs/training.md, finding 27): the time of a
+ * forward pass and of a forward and backward pass over one batch of magazine-like prompts, with the
+ * gradient taken with respect to every trainable variable of `backbone.tuning` lora and full.
+ * Nothing is trained or written.
  *
  *   npx tsx scripts/use-lite-tuning-cost.ts [backend=wasm] [batch=64] [tokens=64]
  */
@@ -42,17 +41,14 @@ await median('forward (H0, H1, H2)', async () => {
   await o[2]!.data();
   tf.dispose(o);
 });
-// The weights are plain tensors of a frozen backbone; variables in their place make them tunable here.
-const layers = (use as unknown as { weights: { layers: { qkvKernel: tf.Tensor2D }[] } }).weights.layers;
-for (const [label, tuned] of [
-  ['forward + backward, last layer tuned', [1]],
-  ['forward + backward, both layers tuned', [0, 1]],
-] as const) {
-  for (const l of tuned) if (!(layers[l]!.qkvKernel instanceof tf.Variable)) layers[l]!.qkvKernel = tf.variable(layers[l]!.qkvKernel);
-  await median(label, async () => {
-    const g = tf.variableGrads(() => tf.tidy(() => tf.sum(use.forward(ids, mask, [2], { training: true })[0]!) as tf.Scalar));
+for (const tuning of ['lora', 'full'] as const) {
+  const tuned = loadUseLite({ tuning, seed: 1 });
+  const vars = tuned.trainableVariables();
+  await median(`forward + backward, tuning ${tuning} (${vars.length} variables)`, async () => {
+    const g = tf.variableGrads(() => tf.tidy(() => tf.sum(tuned.forward(ids, mask, [2], { training: true })[0]!) as tf.Scalar), vars);
     await Object.values(g.grads)[0]!.data();
     tf.dispose(g.grads);
     g.value.dispose();
   });
+  tuned.dispose();
 }

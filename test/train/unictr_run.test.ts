@@ -155,6 +155,26 @@ test('backbone.tuning=lora trains the LoRA matrices live (no state cache)', () =
   assert.ok(loraB.some(([, v]) => v.values.some((x) => x !== 0)), 'LoRA B moved away from its zero init');
 });
 
+test('backbone use-lite with tuning=lora trains its adapters live; eval reproduces the test metrics from the checkpoint', () => {
+  const out = path.join(tmp, 'use-lite-lora');
+  const r = runCli([
+    'train', '--config', path.join(ROOT, 'experiments/tiny.yaml'), '--out', out, ...sets,
+    '--set', 'backbone.kind=use-lite', '--set', 'backbone.tuning=lora', '--set', 'backbone.max_length=16',
+    '--set', 'train.epochs=1', '--set', 'train.max_train_rows=96', '--set', 'model.state_norm=layer_norm', ...common,
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /states are computed live/);
+  const ck = loadCheckpoint(path.join(out, 'checkpoints/model/best'));
+  const loraB = Object.entries(ck.variables).filter(([k]) => /layers\.[01]\.attention\.(query|value)\.lora_B$/.test(k));
+  assert.equal(loraB.length, 4, Object.keys(ck.variables).filter((k) => k.includes('lora')).join(', '));
+  assert.ok(loraB.some(([, v]) => v.values.some((x) => x !== 0)), 'LoRA B moved away from its zero init');
+  const ev = runCli(['eval', '--run', out, '--json', ...common]);
+  assert.equal(ev.code, 0, ev.stderr);
+  const trained = JSON.parse(readFileSync(path.join(out, 'metrics.json'), 'utf8'));
+  const again = JSON.parse(readFileSync(path.join(out, 'eval/metrics.json'), 'utf8'));
+  for (const d of Object.keys(trained.test)) assert.equal(again.test[d].auc, trained.test[d].auc, d);
+});
+
 test('Uni-CTR: a crash mid-epoch then --resume ends with the metrics of an uninterrupted run', () => {
   const extra = ['--set', 'train.checkpoint_every_steps=3'];
   const full = path.join(tmp, 'resume-full');

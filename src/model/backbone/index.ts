@@ -20,7 +20,7 @@ export interface BackboneSpec {
 export async function createBackbone(spec: BackboneSpec): Promise<Backbone> {
   if (spec.kind === 'use-lite') {
     const { loadUseLite } = await import('./use_lite.js');
-    return loadUseLite({ tuning: spec.tuning ?? 'frozen' });
+    return loadUseLite({ tuning: spec.tuning ?? 'frozen', lora: spec.lora, seed: spec.seed });
   }
   if (!spec.path) throw new ConfigError('key "backbone.path": required when backbone.kind is "hf"');
   const { loadBackbone } = await import('./load.js');

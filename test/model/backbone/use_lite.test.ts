@@ -126,9 +126,52 @@ describe('USE-lite backbone', () => {
     tf.dispose([ids, mask, pooled]);
   });
 
-  it('rejects tuning modes other than frozen and unknown layers', async () => {
-    assert.throws(() => loadUseLite({ tuning: 'lora' }), ConfigError);
-    await assert.rejects(createBackbone({ kind: 'use-lite', tuning: 'full' }), /supports tuning "frozen" only, got "full"/);
+  it('lora starts at the frozen states and trains only biases and adapters; full trains every weight', async () => {
+    const tok = use.tokenize(['a cheap guitar string set', 'the user bought a lamp'], 16);
+    const ids = tf.tensor2d(tok.inputIds, [tok.batch, tok.seqLen], 'int32');
+    const mask = tf.tensor2d(tok.attentionMask, [tok.batch, tok.seqLen], 'int32');
+    const frozen = use.forward(ids, mask, [0, 1, 2], { training: false });
+    const maxAbs = (t: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(t)).dataSync()[0]!);
+    const baseline = tf.memory().numTensors;
+    for (const tuning of ['lora', 'full'] as const) {
+      const tuned = (await createBackbone({ kind: 'use-lite', tuning, lora: { r: 2 }, seed: 3 })) as UseLiteBackbone;
+      const names = [...tuned.namedVariables().keys()];
+      const trainable = new Set(tuned.trainableVariables().map((v) => names.find((n) => tuned.namedVariables().get(n) === v)!));
+      if (tuning === 'lora') {
+        // B starts at zero: the states are the frozen ones, bit for bit.
+        const start = tuned.forward(ids, mask, [0, 1, 2], { training: false });
+        start.forEach((t, i) => assert.deepEqual(Array.from(t.dataSync()), Array.from(frozen[i]!.dataSync()), `H${i}`));
+        tf.dispose(start);
+        assert.deepEqual([...trainable].filter((n) => !n.endsWith('.bias')).sort(), [0, 1].flatMap((l) => ['query', 'value'].flatMap((t) => [`layers.${l}.attention.${t}.lora_A`, `layers.${l}.attention.${t}.lora_B`])).sort());
+        assert.ok(!trainable.has('layers.1.attention.qkv.kernel') && trainable.has('layers.1.attention.qkv.bias'));
+      } else {
+        assert.equal(trainable.size, names.length);
+        assert.ok(names.includes('embeddings.weight') && names.includes('layers.0.ffn2.kernel'));
+      }
+      // One SGD step on the sum of H2 moves the states; under lora only B gets a gradient at first.
+      const { value, grads } = tf.variableGrads(() => tf.tidy(() => tf.sum(tuned.forward(ids, mask, [2], { training: true })[0]!) as tf.Scalar));
+      const gradOf = (n: string) => grads[tuned.namedVariables().get(n)!.name];
+      if (tuning === 'lora') {
+        assert.ok(maxAbs(gradOf('layers.1.attention.value.lora_B')!) > 0);
+        assert.equal(maxAbs(gradOf('layers.1.attention.value.lora_A')!), 0);
+        assert.equal(gradOf('layers.1.attention.qkv.kernel'), undefined);
+      } else {
+        assert.ok(maxAbs(gradOf('embeddings.weight')!) > 0);
+      }
+      const sgd = tf.train.sgd(0.1);
+      sgd.applyGradients(grads);
+      sgd.dispose();
+      tf.dispose([value, ...Object.values(grads)]);
+      const [after2] = tuned.forward(ids, mask, [2], { training: false });
+      assert.ok(tf.tidy(() => maxAbs(tf.sub(after2!, frozen[2]!))) > 1e-4, `${tuning}: the step did not change H2`);
+      tf.dispose(after2);
+      tuned.dispose();
+      assert.equal(tf.memory().numTensors, baseline, `${tuning}: load + dispose leaked tensors`);
+    }
+    tf.dispose([...frozen, ids, mask]);
+  });
+
+  it('rejects unknown layers', async () => {
     const ids = tf.tensor2d([[1, 2]], [1, 2], 'int32');
     const mask = tf.tensor2d([[1, 1]], [1, 2], 'int32');
     assert.throws(() => use.forward(ids, mask, [3], { training: false }), /H0..H2; layer 3/);
