@@ -125,6 +125,7 @@ export async function runExperiment(opts: RunOptions): Promise<MetricsFile> {
     lock.release();
     throw e;
   }
+  let finished = false;
   try {
     if (opts.resume) {
       if (!rewindLog(opts.out, ctx)) log.warn(`${opts.out} has no checkpoint yet: the run starts again from epoch 1`);
@@ -165,10 +166,18 @@ export async function runExperiment(opts: RunOptions): Promise<MetricsFile> {
     const metrics = await evaluateRun(ctx, epochs);
     await writeRunOutputs(opts.out, ctx, metrics);
     await markRunFinished(opts.out);
+    finished = true;
     return metrics;
   } finally {
-    ctx.built.dispose();
-    lock.release();
+    try {
+      ctx.built.dispose();
+    } catch (e) {
+      // A backend that failed mid-run may fail again freeing its tensors: the first error is the
+      // one to report, and the lock is released either way.
+      if (finished) throw e;
+    } finally {
+      lock.release();
+    }
   }
 }
 

@@ -27,6 +27,9 @@ import { LoraAdapter, initLoraValues, resolveLoraOptions, type LoraOptions } fro
 import { Rng } from '../../util/rng.js';
 import { NO_TRUNCATION, type Backbone, type TokenizedBatch, type TuningMode } from './types.js';
 
+/** Tokens one forward pass holds at most (a larger batch runs in slices of rows). */
+const MAX_TOKENS_PER_PASS = 8192;
+
 /** Bumped whenever the forward or tokenizer changes its output, so that old state caches miss. */
 export const USE_LITE_IMPL_VERSION = 1;
 
@@ -399,6 +402,24 @@ export class UseLiteBackbone implements Backbone {
     if (inputIds.shape[1] > USE_LITE_MAX_TOKENS) {
       throw new ConfigError(`use-lite accepts at most ${USE_LITE_MAX_TOKENS} tokens; input_ids has ${inputIds.shape[1]}`);
     }
+    // tfjs-wasm fails inside its kernels ("table index is out of bounds") on one 512 × 64-token
+    // batch; rows are independent, so a large batch runs in slices (gradients flow through concat).
+    const [rows, seq] = inputIds.shape;
+    const step = Math.max(1, Math.floor(MAX_TOKENS_PER_PASS / seq));
+    if (rows > step) {
+      return tf.tidy(() => {
+        const parts: tf.Tensor3D[][] = [];
+        for (let r = 0; r < rows; r += step) {
+          const n = Math.min(step, rows - r);
+          parts.push(this.forwardRows(tf.slice(inputIds, [r, 0], [n, seq]), tf.slice(attentionMask, [r, 0], [n, seq]), layers, loraSeed));
+        }
+        return layers.map((_, i) => tf.concat(parts.map((p) => p[i]!), 0) as tf.Tensor3D);
+      });
+    }
+    return this.forwardRows(inputIds, attentionMask, layers, loraSeed);
+  }
+
+  private forwardRows(inputIds: tf.Tensor2D, attentionMask: tf.Tensor2D, layers: readonly number[], loraSeed: () => number | undefined): tf.Tensor3D[] {
     const w = this.weights;
     return tf.tidy(() => {
       const [, s] = inputIds.shape;
