@@ -35,6 +35,7 @@ import { stableStringify } from '../../util/config.js';
 import { log } from '../../util/log.js';
 import type { TokenStates } from '../types.js';
 import type { Backbone, TokenizedBatch } from './types.js';
+import { forwardInSlices } from './sliced_forward.js';
 
 export const CACHE_FORMAT = 'unictr-state-cache';
 export const CACHE_VERSION = 1;
@@ -80,7 +81,7 @@ export function backboneStateEncoder(backbone: Backbone, owned = false): StateEn
     async encode(tokens, layers) {
       const ids = tf.tensor2d(tokens.inputIds, [tokens.batch, tokens.seqLen], 'int32');
       const mask = tf.tensor2d(tokens.attentionMask, [tokens.batch, tokens.seqLen], 'int32');
-      const outs = backbone.forward(ids, mask, layers, { training: false });
+      const outs = forwardInSlices(backbone, ids, mask, layers, { training: false });
       try {
         return (await Promise.all(outs.map((o) => o.data()))) as Float32Array[];
       } finally {

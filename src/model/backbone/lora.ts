@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { dense } from '../ops/index.js';
 import type { Rng } from '../../util/rng.js';
 import { ConfigError } from '../../util/errors.js';
+import type { TuningMode } from './types.js';
 
 export interface LoraOptions {
   /** Rank of A·B. */
@@ -57,4 +58,12 @@ export function initLoraValues(inDim: number, outDim: number, r: number, rng: Rn
   const a = new Float32Array(inDim * r);
   for (let i = 0; i < a.length; i++) a[i] = (rng.next() * 2 - 1) * bound;
   return { a, b: new Float32Array(r * outDim) };
+}
+
+/**
+ * Whether a tuning mode updates the weight `name`: `full` every weight, `lora` the adapters
+ * (`.lora_A`, `.lora_B`) and the biases, `frozen` none.
+ */
+export function tunedUnder(tuning: TuningMode, name: string): boolean {
+  return tuning === 'full' || (tuning === 'lora' && (name.endsWith('.bias') || name.includes('.lora_')));
 }

@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BertConfig } from './configuration_bert.js';
-import { LoraAdapter, LORA_TARGETS, initLoraValues } from './lora.js';
+import { LoraAdapter, LORA_TARGETS, initLoraValues, tunedUnder } from './lora.js';
 import { TfjsEncoder, type EncoderOptions, type EncoderWeights, type WeightSpec } from './tfjs_encoder.js';
 import { dense, embeddingLookup } from '../ops/index.js';
 import type { Rng } from '../../util/rng.js';
@@ -61,9 +61,7 @@ export class BertEncoder extends TfjsEncoder {
   private readonly layers: Layer[] = [];
 
   constructor(cfg: BertConfig, weights: EncoderWeights, opts: EncoderOptions) {
-    const trainable = (name: string): boolean =>
-      opts.tuning === 'full' || (opts.tuning === 'lora' && (name.endsWith('.bias') || name.includes('.lora_')));
-    super('BertEncoder', cfg, bertWeightSpecs(cfg), weights, opts, trainable);
+    super('BertEncoder', cfg, bertWeightSpecs(cfg), weights, opts, (name) => tunedUnder(opts.tuning, name));
     this.config = cfg;
     const g = (name: string): tf.Variable => this.weight(name);
     const pair = (name: string): [tf.Variable, tf.Variable] => [g(`${name}.weight`), g(`${name}.bias`)];

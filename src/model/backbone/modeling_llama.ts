@@ -12,7 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { LlamaConfig } from './configuration_llama.js';
-import { LoraAdapter, initLoraValues } from './lora.js';
+import { LoraAdapter, initLoraValues, tunedUnder } from './lora.js';
 import { TfjsEncoder, type EncoderOptions, type EncoderWeights, type WeightSpec } from './tfjs_encoder.js';
 import { dense, embeddingLookup } from '../ops/index.js';
 import type { Rng } from '../../util/rng.js';
@@ -67,9 +67,8 @@ export class LlamaEncoder extends TfjsEncoder {
   private readonly invFreq: Float32Array;
 
   constructor(cfg: LlamaConfig, weights: EncoderWeights, opts: EncoderOptions) {
-    // LLaMA has no biases: LoRA tunes the adapters only.
-    const trainable = (name: string): boolean => opts.tuning === 'full' || (opts.tuning === 'lora' && name.includes('.lora_'));
-    super('LlamaEncoder', cfg, llamaWeightSpecs(cfg), weights, opts, trainable);
+    // LLaMA's projections and norms have no biases: under lora only the adapters train.
+    super('LlamaEncoder', cfg, llamaWeightSpecs(cfg), weights, opts, (name) => tunedUnder(opts.tuning, name));
     this.config = cfg;
     const half = cfg.headDim / 2;
     this.invFreq = Float32Array.from({ length: half }, (_, j) => 1 / cfg.ropeTheta ** ((2 * j) / cfg.headDim));

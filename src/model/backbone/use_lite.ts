@@ -23,12 +23,9 @@ import path from 'node:path';
 import { ConfigError, ModelFolderError } from '../../util/errors.js';
 import { SentencePieceUnigram } from './sentencepiece.js';
 import { dense, embeddingLookup } from '../ops/index.js';
-import { LoraAdapter, initLoraValues, resolveLoraOptions, type LoraOptions } from './lora.js';
+import { LoraAdapter, initLoraValues, resolveLoraOptions, tunedUnder, type LoraOptions } from './lora.js';
 import { Rng } from '../../util/rng.js';
 import { NO_TRUNCATION, type Backbone, type TokenizedBatch, type TuningMode } from './types.js';
-
-/** Tokens one forward pass holds at most (a larger batch runs in slices of rows). */
-const MAX_TOKENS_PER_PASS = 8192;
 
 /** Bumped whenever the forward or tokenizer changes its output, so that old state caches miss. */
 export const USE_LITE_IMPL_VERSION = 1;
@@ -210,13 +207,11 @@ function layerNorm(x: tf.Tensor3D, scale: tf.Tensor1D, bias: tf.Tensor1D, eps: n
 }
 
 /**
- * x [b, s, in] · kernel [in, out] + bias, through the shared dense op: the same forward, and a
- * gradient without wasm's slow transposed matMuls should the weights ever be tuned
+ * x [b, s, in] · kernel [in, out] + bias through the shared dense op: the graph's forward, and a
+ * gradient without tfjs-wasm's slow transposed matMuls when the weights are tuned
  * (scripts/use-lite-tuning-cost.ts).
  */
-function dense3d(x: tf.Tensor3D, kernel: tf.Tensor2D, bias: tf.Tensor1D): tf.Tensor3D {
-  return dense(x, kernel, bias) as tf.Tensor3D;
-}
+const dense3d = dense as (x: tf.Tensor3D, kernel: tf.Tensor2D, bias: tf.Tensor1D) => tf.Tensor3D;
 
 function splitHeads(x: tf.Tensor3D, heads: number, headDim: number): tf.Tensor4D {
   const [b, s] = x.shape;
@@ -317,10 +312,9 @@ export class UseLiteBackbone implements Backbone {
    */
   private makeTunable(lora: LoraOptions, rng: Rng): void {
     const scope = `use_lite_${instanceCounter++}`;
-    const trainable = (name: string) => this.tuning === 'full' || name.endsWith('.bias') || name.includes('.lora_');
     const fromPackage = new Set(Object.values(this.all));
     const v = <T extends tf.Tensor>(name: string, t: T): T => {
-      const variable = tf.variable(t, trainable(name), `${scope}/${name}`);
+      const variable = tf.variable(t, tunedUnder(this.tuning, name), `${scope}/${name}`);
       this.vars.set(name, variable);
       // Tensors made here (reshaped kernels, LoRA values) live on in the variable only.
       if (!fromPackage.has(t)) t.dispose();
@@ -402,24 +396,6 @@ export class UseLiteBackbone implements Backbone {
     if (inputIds.shape[1] > USE_LITE_MAX_TOKENS) {
       throw new ConfigError(`use-lite accepts at most ${USE_LITE_MAX_TOKENS} tokens; input_ids has ${inputIds.shape[1]}`);
     }
-    // tfjs-wasm fails inside its kernels ("table index is out of bounds") on one 512 × 64-token
-    // batch; rows are independent, so a large batch runs in slices (gradients flow through concat).
-    const [rows, seq] = inputIds.shape;
-    const step = Math.max(1, Math.floor(MAX_TOKENS_PER_PASS / seq));
-    if (rows > step) {
-      return tf.tidy(() => {
-        const parts: tf.Tensor3D[][] = [];
-        for (let r = 0; r < rows; r += step) {
-          const n = Math.min(step, rows - r);
-          parts.push(this.forwardRows(tf.slice(inputIds, [r, 0], [n, seq]), tf.slice(attentionMask, [r, 0], [n, seq]), layers, loraSeed));
-        }
-        return layers.map((_, i) => tf.concat(parts.map((p) => p[i]!), 0) as tf.Tensor3D);
-      });
-    }
-    return this.forwardRows(inputIds, attentionMask, layers, loraSeed);
-  }
-
-  private forwardRows(inputIds: tf.Tensor2D, attentionMask: tf.Tensor2D, layers: readonly number[], loraSeed: () => number | undefined): tf.Tensor3D[] {
     const w = this.weights;
     return tf.tidy(() => {
       const [, s] = inputIds.shape;

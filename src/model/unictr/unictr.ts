@@ -27,6 +27,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { DataError } from '../../util/errors.js';
 import { Rng } from '../../util/rng.js';
 import type { Backbone } from '../backbone/types.js';
+import { forwardInSlices } from '../backbone/sliced_forward.js';
 import { VariableStore } from '../layers/variable_store.js';
 import { embeddingLookup } from '../ops/embedding_lookup.js';
 import type { BatchTensors, CtrModel, ForwardOptions, ModelOutputs } from '../types.js';
@@ -323,7 +324,7 @@ export class UniCtr implements CtrModel {
       const { inputIds, attentionMask } = batch.tokens;
       // A backbone frozen by setTrainable({onlyDomain}) runs without dropout, like the frozen branches.
       const training = opts.training && this.trainable === 'all';
-      states = this.backbone.forward(inputIds, attentionMask, this.stateLayers, { training, rng: opts.rng });
+      states = forwardInSlices(this.backbone, inputIds, attentionMask, this.stateLayers, { training, rng: opts.rng });
       mask = attentionMask.dtype === 'float32' ? attentionMask : (tf.cast(attentionMask, 'float32') as tf.Tensor2D);
     } else if (batch.states) {
       states = batch.states.layers;
